@@ -1,0 +1,100 @@
+"""Rule-based danger detection, independent of the ML intent classifier.
+
+A person whose passport was taken or who is locked in must get emergency numbers even when
+the classifier is unsure, so these patterns run on every message (after folding, so that
+"më kanë marrë" and "me kane marre" are the same) and can override the predicted intent.
+They look for situations, not topics: "what is forced labour?" is a question, "they force me
+to work" is an emergency.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.language import fold
+
+_ME = r"(?:me|us|her|him|them|my \w+|our \w+)"
+_DOCS_EN = r"(?:passports?|documents?|papers|id cards?|ids)"
+_DOCS_SQ = r"(?:pasaport\w*|dokument\w*|leternjoftim\w*|karten? e identitetit|letrat)"
+# Albanian clitics before a verb: me/më, na, e, i, ma, m', po me ...
+_SQ_OBJ = r"(?:(?:po|do|kane|kan|ka|jane|jan)\s+)?(?:me|na|e|i|ma|ia|na i|m'|n')\s*(?:(?:kane|kan|ka|po|jane|jan)\s+)?"
+
+SIGNALS: dict[str, list[str]] = {
+    "documents_taken": [
+        rf"\b(?:took|taken|takes|kept|keeps|keeping|holds|holding|confiscated|stole|stolen|"
+        rf"seized|hid|hidden|won'?t (?:give|return))\b(?:\W+\w+){{0,3}}?\W+{_DOCS_EN}",
+        rf"\b{_DOCS_EN}\W+(?:\w+\W+){{0,3}}(?:taken|confiscated|stolen|kept|seized)\b",
+        rf"\b{_SQ_OBJ}(?:mor|mori|moren|morrn|marre|marr|mbajne|mban|mbajn|konfiskuan|"
+        rf"konfiskuar|grabiten|grabiti|vodhen|fshehen)\b(?:\W+\w+){{0,3}}?\W+{_DOCS_SQ}",
+        rf"\b{_DOCS_SQ}\W+(?:\w+\W+){{0,3}}(?:kane marre|kan marr|ka marre|ka marr|mbajne|mban|"
+        rf"konfiskuar|nuk (?:ma|na|ia|ja|m'i|na i) (?:kthen|kthejne|japin|jep))\b",
+    ],
+    "confined": [
+        rf"\block(?:ed|ing|s)? {_ME}\b", r"\blocked (?:in|up|inside)\b",
+        rf"\b(?:won'?t|will not|wont|doesn'?t|don'?t|do not|does not|not) (?:let|allow) {_ME}\b"
+        r"(?:\W+\w+){0,3}?\W+(?:leave|go|out|outside)",
+        r"\b(?:can'?t|cannot|not allowed to|not able to|unable to) (?:leave|get out|go out|escape)\b",
+        r"\b(?:keep|keeping|kept|holding|held) (?:me|us|her|him) (?:prisoner|captive|inside|locked)\b",
+        rf"\b{_SQ_OBJ}(?:mbyll|mbyllin|mbyllen|mbyllur|mbyllen)\b",
+        r"\b(?:nuk|s') ?(?:me|na|e|i|m') ?(?:le|lene|lejojne|lejon|lejne|len|lshojne|lshojn)\b"
+        r"(?:\W+\w+){0,2}?\W+(?:te|me|per te)?\s*(?:dal|dalim|dale|ike|ikim|iki|shku|shkoj|largohem|"
+        r"largohemi|dil)",
+        r"\b(?:nuk|s') ?mund (?:te|me) (?:dal|dalim|ik|largohem)\w*\b(?:\W+\w+){0,3}?\W+(?:shtepi|"
+        r"dhome|ferme|lokal|banes)",
+    ],
+    "forced": [
+        rf"\b(?:forc\w*|mak\w*|push\w*) {_ME} (?:to )?(?:work|sell|sleep|have sex|beg|steal|prostitut)",
+        r"\b(?:forced|forcing|being forced|been forced|force) (?:to|into) (?:work|sell|prostitut|"
+        r"sex|beg|steal|marr)",
+        rf"\b{_SQ_OBJ}(?:detyroj\w*|detyron\w*|detyruan|shtrengoj\w*|shtrengon)\b",
+        r"\b(?:kane|kan|ka|jane|jan|eshte|osht|jam|jemi) (?:\w+ )?(?:detyruar|detyru)\b",
+        r"\b(?:sell|selling) (?:my|her|our|their) bod(?:y|ies)\b",
+        r"\b(?:me|na|e|i) (?:con|cojne|coin|nxjerrin) (?:ne|per|me) (?:prostitucion|rrug)",
+    ],
+    "violence": [
+        rf"\b(?:beat|beats|beating|beaten|hit|hits|hitting|hurt|hurts|hurting|rape|raped|raping|"
+        rf"abuse|abuses|abusing|abused|attack\w*) {_ME}\b",
+        rf"\b(?:threat\w*|kill|going to kill|will kill|gonna kill)\W+{_ME}\b",
+        r"\b(?:will|going to|gonna|wants to|want to|threatens? to) (?:hurt|kill|beat|harm)\b",
+        rf"\b{_SQ_OBJ}(?:rrah\w*|godit\w*|lendo\w*|kercen\w*|vras\w*|vrasin|vret|perdhun\w*|"
+        rf"dhunoj\w*|dhunon|keqtrajt\w*)\b",
+        r"\b(?:kercenim\w*|dhune|perdhunim)\b",
+    ],
+    "missing_or_trafficked": [
+        r"\b(?:missing|disappeared|kidnapp\w*|abduct\w*|vanished)\b",
+        r"\b(?:being|been|was|were|got|is|are) trafficked\b",
+        r"\b(?:u zhduk\w*|zhdukur|zhduket|rrembye\w*|rrembyer|rrembim\w*)\b",
+        rf"\b{_SQ_OBJ}(?:trafikuan|trafikuar|trafikojne|trafikon)\b",
+        r"\b(?:jam|eshte|jane|osht|ashte|jemi) (?:e |i )?trafikuar\b",
+    ],
+    "danger_now": [
+        r"\b(?:i am|i'?m|im|we are|we'?re|she is|he is|she'?s|he'?s) (?:\w+ )?in danger\b",
+        r"\bin danger (?:right )?now\b",
+        r"\b(?:jam|jemi|eshte|jane|osht|ashte) (?:\w+ )?ne rrezik\b",
+        r"\bne rrezik (?:tani|tash|per jeten)\b",
+        r"\b(?:scared|afraid|terrified) (?:for my life|they will|he will|she will)\b",
+        r"\bfrike se (?:do|po) (?:me|na)\b",
+    ],
+    "help_now": [
+        r"^\W*(?:please |pls |plz )?(?:help me|help us|sos|save me|save us|emergency)"
+        r"(?: please| pls| now)?\W*$",
+        r"^\W*(?:ju lutem |te lutem )?(?:ndihme|ndihm|ndihmoni|me ndihmoni|me ndihmo|na ndihmoni|"
+        r"shpetoni|me shpetoni|sos|urgjent|urgjence)(?: ju lutem| te lutem| tani| shpejt)?\W*$",
+        r"\b(?:ndihme|help)\s*!{2,}",
+    ],
+}
+
+_COMPILED = {name: [re.compile(p) for p in patterns] for name, patterns in SIGNALS.items()}
+
+
+def danger_signals(text: str) -> list[str]:
+    """Names of the danger signals found in a message (empty when none)."""
+    folded = fold(text)
+    if not folded:
+        return []
+    return [name for name, patterns in _COMPILED.items() if any(p.search(folded) for p in patterns)]
+
+
+def is_emergency(text: str) -> bool:
+    """True when a message describes a person in danger now."""
+    return bool(danger_signals(text))

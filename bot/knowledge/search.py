@@ -1,0 +1,131 @@
+"""Ranks knowledge documents against a question, in either language, typed any way.
+
+Each document is indexed with its Albanian and English text and keywords, folded (ë→e) and
+without stop words, as word stems and as character n-grams. So "kthim", "kthehem" and "return"
+all reach the return facts, and a typo costs a little score instead of the answer.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from bot.knowledge.store import Document
+from bot.language import fold, words
+
+
+
+def spacy_stop_words(language: str) -> frozenset[str]:
+    """spaCy's stop-word list for a language, read without importing spaCy itself.
+
+    `import spacy` pulls in TensorFlow through thinc (5 s and hundreds of MB in the action
+    server); the lists are plain modules, so they are loaded on their own.
+    """
+    spec = importlib.util.find_spec("spacy")
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset()
+    path = Path(next(iter(spec.submodule_search_locations))) / "lang" / language / "stop_words.py"
+    module_spec = importlib.util.spec_from_file_location(f"_stop_words_{language}", path)
+    if module_spec is None or module_spec.loader is None:
+        return frozenset()
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return frozenset(module.STOP_WORDS)
+
+
+STEM_LENGTH = 6
+WORD_WEIGHT, CHAR_WEIGHT = 0.65, 0.35
+# Chat spellings and question words that carry no topic (the stop lists lack them).
+_EXTRA_STOP_WORDS = {
+    "cfare", "cka", "qka", "cili", "cila", "kur", "sa", "si", "qysh", "ku", "pse", "dhe", "apo",
+    "nje", "ni", "eshte", "osht", "ashte", "jane", "jan", "kam", "ke", "ka", "kemi", "keni", "kane",
+    "kan", "mund", "dua", "du", "me", "te", "ne", "per", "nga", "prej", "qe", "se", "po", "a", "i",
+    "e", "u", "ju", "lutem", "iom", "whats", "what", "who", "does", "did", "do", "can", "could",
+    "would", "much", "many", "tell", "know", "pls", "please", "hi", "hello", "ok", "thanks",
+}
+STOP_WORDS = frozenset(fold(w) for w in (*spacy_stop_words("sq"), *spacy_stop_words("en"),
+                                          *_EXTRA_STOP_WORDS))
+
+_WHEN = re.compile(r"\b(when|since when|what year|which year|date|kur|qe kur|ne cilin vit|"
+                   r"cilin vit|ne cfare viti|viti)\b")
+_HOW_MANY = re.compile(r"\b(how many|how much|number of|sa|sa veta|sa njerez|numri|numrin)\b")
+_YEAR = re.compile(r"\b(19|20)\d\d\b")
+_NUMBER = re.compile(r"\d")
+
+
+@lru_cache(maxsize=4096)
+def _stem(word: str) -> str:
+    return word[:STEM_LENGTH]
+
+
+def terms(text: str) -> list[str]:
+    """Content-word stems of a text: folded, stop words removed, truncated to a common stem."""
+    return [_stem(w) for w in words(text) if w not in STOP_WORDS and len(w) > 1]
+
+
+def _numbers(text: str) -> list[str]:
+    return re.findall(r"\d+", text.replace(" ", ""))
+
+
+def document_text(doc: Document) -> str:
+    """What a document is found by: both languages of its text and keywords, as terms."""
+    raw = " ".join((doc.text.sq, doc.text.en, doc.keywords.sq.replace("|", " "),
+                    doc.keywords.en.replace("|", " ")))
+    return " ".join(terms(raw) + _numbers(raw))
+
+
+@dataclass(frozen=True)
+class Hit:
+    document: Document
+    score: float  # similarity plus boosts: the ranking order
+    similarity: float  # how well the words match, before any boost
+
+
+class SearchIndex:
+    """TF-IDF over word stems and character n-grams, with optional per-topic boosts."""
+
+    def __init__(self, documents: Sequence[Document]) -> None:
+        self.documents = tuple(documents)
+        corpus = [document_text(d) for d in self.documents] or [""]
+        self._words = TfidfVectorizer(analyzer="word", token_pattern=r"\S+", sublinear_tf=True)
+        self._chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+        self._word_matrix = self._words.fit_transform(corpus)
+        self._char_matrix = self._chars.fit_transform(corpus)
+        self._dated = np.array([bool(_YEAR.search(d.text.en)) for d in self.documents])
+        self._counted = np.array([bool(_NUMBER.search(d.text.en)) for d in self.documents])
+
+    def similarity(self, query: str) -> np.ndarray:
+        """Lexical similarity of the query to every document, 0..1."""
+        text = " ".join(terms(query) + _numbers(query))
+        if not text.strip() or not self.documents:
+            return np.zeros(len(self.documents))
+        word = (self._word_matrix @ self._words.transform([text]).T).toarray().ravel()
+        char = (self._char_matrix @ self._chars.transform([text]).T).toarray().ravel()
+        return WORD_WEIGHT * word + CHAR_WEIGHT * char
+
+    def rank(self, query: str, topic_boosts: Mapping[str, float] | None = None,
+             document_boosts: Mapping[str, float] | None = None, limit: int = 5) -> list[Hit]:
+        """Best documents first; boosts add to the score of documents of a topic or key."""
+        if not self.documents:
+            return []
+        similarity = self.similarity(query)
+        scores = similarity.copy()
+        folded = fold(query)
+        if _WHEN.search(folded):
+            scores = scores + 0.06 * self._dated
+        if _HOW_MANY.search(folded):
+            scores = scores + 0.04 * self._counted
+        for i, doc in enumerate(self.documents):
+            if topic_boosts:
+                scores[i] += max((topic_boosts.get(t, 0.0) for t in doc.topics), default=0.0)
+            if document_boosts:
+                scores[i] += document_boosts.get(doc.key, 0.0)
+        order = np.argsort(-scores, kind="stable")[:limit]
+        return [Hit(self.documents[i], float(scores[i]), float(similarity[i])) for i in order]

@@ -1,0 +1,151 @@
+"""Custom Rasa NLU components: language identification, diacritic folding, danger override.
+
+They are thin adapters: the decisions live in bot.language and bot.emergency.
+"""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.nlu.tokenizers.tokenizer import Token
+from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_CONFIDENCE,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    EXTRACTOR,
+    INTENT,
+    INTENT_RANKING_KEY,
+    METADATA,
+    METADATA_INTENT,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.emergency import danger_signals
+from bot.language import LanguageModel, as_language, fold, identify
+
+LANGUAGE_ENTITY = "language"
+EMERGENCY_INTENT = "report_emergency"
+_MODEL_FILE = "language_model.pkl"
+
+
+def example_language(message: Message) -> str | None:
+    """The language an NLU example is written in, from its intent block's metadata."""
+    metadata = message.get(METADATA) or {}
+    return as_language((metadata.get(METADATA_INTENT) or {}).get("language"))
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=True)
+class LanguageIdentifier(GraphComponent, EntityExtractorMixin):
+    """Adds a `language` entity (sq/en) when a message's language is clear.
+
+    No entity means "keep the conversation's language": short or ambiguous messages such as
+    "ok", "112" or "UK" never switch it. An explicit request ("shqip", "in English") always does.
+    """
+
+    def __init__(self, model_storage: ModelStorage, resource: Resource,
+                 model: LanguageModel | None = None) -> None:
+        self._model_storage = model_storage
+        self._resource = resource
+        self.model = model
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> LanguageIdentifier:
+        return cls(model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Fits the language model on the NLU examples labelled with a language."""
+        labelled = [(m.get(TEXT), example_language(m)) for m in training_data.intent_examples]
+        texts, labels = zip(*[(t, lang) for t, lang in labelled if t and lang], strict=True)
+        self.model = LanguageModel().fit(texts, labels)
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / _MODEL_FILE).write_bytes(pickle.dumps(self.model))
+        return self._resource
+
+    @classmethod
+    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> LanguageIdentifier:
+        try:
+            with model_storage.read_from(resource) as directory:
+                model = pickle.loads((directory / _MODEL_FILE).read_bytes())  # noqa: S301 - our own artefact
+        except (ValueError, FileNotFoundError):
+            model = None
+        return cls(model_storage, resource, model)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            guess = identify(text, self.model)
+            message.set("language_guess", {"language": guess.language, "best": guess.best,
+                                           "confidence": round(guess.confidence, 3),
+                                           "explicit": guess.explicit}, add_to_output=True)
+            if guess.language:
+                entity = {ENTITY_ATTRIBUTE_TYPE: LANGUAGE_ENTITY,
+                          ENTITY_ATTRIBUTE_VALUE: guess.language,
+                          ENTITY_ATTRIBUTE_START: 0, ENTITY_ATTRIBUTE_END: len(text),
+                          ENTITY_ATTRIBUTE_CONFIDENCE: guess.confidence,
+                          EXTRACTOR: self.__class__.__name__}
+                message.set(ENTITIES, [*message.get(ENTITIES, []), entity], add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
+class FoldingTokenizer(WhitespaceTokenizer):
+    """Whitespace tokens whose lemma is folded, so featurizers see "shqiperi" for "Shqipëri"."""
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> FoldingTokenizer:
+        return cls(config)
+
+    def tokenize(self, message: Message, attribute: str) -> list[Token]:
+        tokens = super().tokenize(message, attribute)
+        if attribute == TEXT:
+            for token in tokens:
+                token.lemma = fold(token.text)
+        return tokens
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class EmergencyDetector(GraphComponent):
+    """Overrides the intent with `report_emergency` when a message describes danger.
+
+    Runs after the ML classifier and before the fallback classifier, so a person in danger is
+    never routed to "I did not understand", whatever the classifier thought.
+    """
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> EmergencyDetector:
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            signals = danger_signals(message.get(TEXT) or "")
+            if not signals:
+                continue
+            override = {"name": EMERGENCY_INTENT, "confidence": 1.0}
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or []
+                       if r.get("name") != EMERGENCY_INTENT]
+            message.set(INTENT, override, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [override, *ranking], add_to_output=True)
+            message.set("danger_signals", signals, add_to_output=True)
+        return messages

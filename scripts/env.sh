@@ -1,0 +1,85 @@
+# Shared set-up for scripts/run.sh and scripts/test.sh (sourced, not executed).
+# Finds Python 3.10, builds .venv from requirements.lock when the lock changed,
+# and exports the settings every process of the assistant reads.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+VAR="$ROOT/var"                       # run-time files: database, logs, pids
+export UV_PYTHON_DOWNLOADS=never      # never fetch an interpreter from the network
+export TF_CPP_MIN_LOG_LEVEL=2         # keep TensorFlow's start-up chatter out of the logs
+export SQLALCHEMY_SILENCE_UBER_WARNING=1
+export HELPLINE_DB_URL="${HELPLINE_DB_URL:-sqlite:///$VAR/knowledge.db}"
+export RASA_PORT="${RASA_PORT:-5005}"
+export ACTION_PORT="${ACTION_PORT:-5055}"
+
+mkdir -p "$VAR"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# Prints the path of a working Python 3.10 interpreter, or explains what to install.
+find_python310() {
+  local candidate
+  for candidate in "${PYTHON310:-}" python3.10 \
+      "$(command -v pyenv >/dev/null 2>&1 && echo "$(pyenv root)")/versions/"3.10*/bin/python \
+      "$HOME/.pyenv/versions/"3.10*/bin/python /usr/bin/python3.10 /usr/local/bin/python3.10; do
+    [ -n "$candidate" ] || continue
+    if "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1; then
+      command -v "$candidate" 2>/dev/null || echo "$candidate"
+      return 0
+    fi
+  done
+  cat >&2 <<'MSG'
+Python 3.10 was not found, and Rasa 3.6 runs only on Python 3.10.
+Install it, then run this command again, for example:
+  pyenv install 3.10.13            (with pyenv)
+  sudo apt-get install python3.10 python3.10-venv   (Debian/Ubuntu with a 3.10 package)
+or point PYTHON310 at an interpreter:  PYTHON310=/path/to/python3.10 scripts/run.sh
+MSG
+  return 1
+}
+
+# Creates .venv with uv inside it (uv is pinned in the lock like everything else).
+ensure_venv_tools() {
+  if [ ! -x "$VENV/bin/uv" ]; then
+    local py
+    py="$(find_python310)" || exit 1
+    log "Creating .venv with $py"
+    "$py" -m venv "$VENV"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+      "$(grep -E '^uv==' "$ROOT/requirements.lock")"
+  fi
+}
+
+# Installs exactly requirements.lock (skipped when the lock has not changed) and the project itself.
+ensure_venv() {
+  ensure_venv_tools
+  local stamp="$VENV/.lock.sha256" want
+  want="$(sha256sum "$ROOT/requirements.lock" "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    log "Installing the locked environment (requirements.lock)"
+    "$VENV/bin/uv" pip sync --quiet -p "$VENV/bin/python" "$ROOT/requirements.lock"
+    "$VENV/bin/uv" pip install --quiet -p "$VENV/bin/python" --no-deps -e "$ROOT"
+    echo "$want" > "$stamp"
+  fi
+  export PATH="$VENV/bin:$PATH"
+}
+
+# Trains a model when none exists or when any training input changed since the last one.
+ensure_model() {
+  local stamp="$ROOT/models/.inputs.sha256" want
+  want="$(cd "$ROOT" && find config.yml domain.yml data bot/nlu -type f \( -name '*.yml' -o -name '*.py' \) \
+          -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
+  if [ ! -f "$ROOT/models/helpline.tar.gz" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    log "Training the model (inputs changed or no model yet)"
+    local started=$SECONDS
+    (cd "$ROOT" && rasa train --fixed-model-name helpline --out models) >"$VAR/train.log" 2>&1 \
+      || { tail -n 40 "$VAR/train.log" >&2; log "Training failed; full log in var/train.log"; exit 1; }
+    echo "$want" > "$stamp"
+    log "Model trained in $((SECONDS - started)) s"
+  fi
+}
+
+# Loads data/knowledge/*.yml into the knowledge store (idempotent).
+ensure_knowledge() {
+  (cd "$ROOT" && helpline kb import --quiet) || { log "Loading the knowledge store failed"; exit 1; }
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every check: lint, knowledge, unit tests, Rasa data validation, training, test stories,
+# and end-to-end conversations with the real action server and Rasa server.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+ensure_venv
+cd "$ROOT"
+
+log "ruff"
+ruff check bot actions tests
+
+log "Knowledge files load into a fresh store"
+HELPLINE_DB_URL="sqlite:///$VAR/test-import.db" helpline kb import --quiet
+rm -f "$VAR/test-import.db"
+
+log "rasa data validate"
+# Any warning fails, except "not used in any story" for the responses that actions send
+# (the validator cannot see inside actions; domain.yml lists them under `actions:`).
+rasa data validate --data data >"$VAR/validate.log" 2>&1 || { cat "$VAR/validate.log"; exit 1; }
+sent_by_actions="utter_choose_language|utter_fallback|utter_handoff|utter_service_unavailable"
+if grep -E "UserWarning|ERROR" "$VAR/validate.log" \
+    | grep -vE "The utterance '($sent_by_actions)' is not used in any story or rule"; then
+  log "rasa data validate reported the warnings above"; exit 1
+fi
+
+ensure_model
+
+log "Test stories in both languages (rasa test)"
+rasa test core --model models/helpline.tar.gz --stories tests/stories \
+  --fail-on-prediction-errors --out "$VAR/results" >"$VAR/rasa-test.log" 2>&1 \
+  || { tail -n 60 "$VAR/rasa-test.log"; cat "$VAR/results/failed_test_stories.yml" 2>/dev/null; exit 1; }
+
+log "pytest (unit, actions and end-to-end)"
+pytest -q "$@"
