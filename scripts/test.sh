@@ -17,7 +17,7 @@ log "rasa data validate"
 # Any warning fails, except "not used in any story" for the responses that actions send
 # (the validator cannot see inside actions; domain.yml lists them under `actions:`).
 rasa data validate --data data >"$VAR/validate.log" 2>&1 || { cat "$VAR/validate.log"; exit 1; }
-sent_by_actions="utter_choose_language|utter_fallback|utter_handoff|utter_service_unavailable"
+sent_by_actions="utter_choose_language|utter_fallback|utter_handoff|utter_service_unavailable|utter_default|utter_restart"
 if grep -E "UserWarning|ERROR" "$VAR/validate.log" \
     | grep -vE "The utterance '($sent_by_actions)' is not used in any story or rule"; then
   log "rasa data validate reported the warnings above"; exit 1

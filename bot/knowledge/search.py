@@ -40,14 +40,16 @@ def spacy_stop_words(language: str) -> frozenset[str]:
     return frozenset(module.STOP_WORDS)
 
 
-STEM_LENGTH = 6
+# Albanian inflects by changing endings (linja, linjë, linjën; hapi, hapur), English by
+# suffixes: each word is indexed by a short and a long prefix, so both kinds of variant meet.
+SHORT_STEM, LONG_STEM = 4, 6
 WORD_WEIGHT, CHAR_WEIGHT = 0.65, 0.35
 # Chat spellings and question words that carry no topic (the stop lists lack them).
 _EXTRA_STOP_WORDS = {
     "cfare", "cka", "qka", "cili", "cila", "kur", "sa", "si", "qysh", "ku", "pse", "dhe", "apo",
     "nje", "ni", "eshte", "osht", "ashte", "jane", "jan", "kam", "ke", "ka", "kemi", "keni", "kane",
     "kan", "mund", "dua", "du", "me", "te", "ne", "per", "nga", "prej", "qe", "se", "po", "a", "i",
-    "e", "u", "ju", "lutem", "iom", "whats", "what", "who", "does", "did", "do", "can", "could",
+    "e", "u", "ju", "lutem", "whats", "what", "who", "does", "did", "do", "can", "could",
     "would", "much", "many", "tell", "know", "pls", "please", "hi", "hello", "ok", "thanks",
 }
 STOP_WORDS = frozenset(fold(w) for w in (*spacy_stop_words("sq"), *spacy_stop_words("en"),
@@ -55,19 +57,32 @@ STOP_WORDS = frozenset(fold(w) for w in (*spacy_stop_words("sq"), *spacy_stop_wo
 
 _WHEN = re.compile(r"\b(when|since when|what year|which year|date|kur|qe kur|ne cilin vit|"
                    r"cilin vit|ne cfare viti|viti)\b")
+# "What does IOM do against trafficking?", "cfare eshte kthimi vullnetar?": the topic's overview.
+_OVERVIEW = re.compile(r"^\W*(?:\w+\W+){0,2}?(?:what (?:does|do|is|are)|whats|what's|tell me about|"
+                       r"explain|cfare (?:ben|bejne|eshte|jane)|c'(?:ben|eshte)|cka (?:ben|eshte)|"
+                       r"qka (?:ben|ban|osht|eshte)|me trego per|me tregoni per)\b")
+OVERVIEW_BOOST = 0.08
 _HOW_MANY = re.compile(r"\b(how many|how much|number of|sa|sa veta|sa njerez|numri|numrin)\b")
 _YEAR = re.compile(r"\b(19|20)\d\d\b")
-_NUMBER = re.compile(r"\d")
+_NUMBER = re.compile(r"\d+(?:[ .,]\d+)*")
+# A general question ("what does IOM do against trafficking?") deserves the topic's overview;
+# a dated milestone is the right answer mostly when the question asks "when".
+SUMMARY_BOOST = 0.05
+MILESTONE_PENALTY = 0.03
+WHEN_BOOST = 0.06
+HOW_MANY_BOOST = 0.05
 
 
-@lru_cache(maxsize=4096)
-def _stem(word: str) -> str:
-    return word[:STEM_LENGTH]
+@lru_cache(maxsize=8192)
+def _stems(word: str) -> tuple[str, ...]:
+    if len(word) <= SHORT_STEM:
+        return (word,)
+    return (word[:SHORT_STEM], word[:LONG_STEM])
 
 
 def terms(text: str) -> list[str]:
-    """Content-word stems of a text: folded, stop words removed, truncated to a common stem."""
-    return [_stem(w) for w in words(text) if w not in STOP_WORDS and len(w) > 1]
+    """Content-word stems of a text: folded, stop words removed, cut to a short and a long prefix."""
+    return [stem for w in words(text) if w not in STOP_WORDS and len(w) > 1 for stem in _stems(w)]
 
 
 def _numbers(text: str) -> list[str]:
@@ -79,6 +94,11 @@ def document_text(doc: Document) -> str:
     raw = " ".join((doc.text.sq, doc.text.en, doc.keywords.sq.replace("|", " "),
                     doc.keywords.en.replace("|", " ")))
     return " ".join(terms(raw) + _numbers(raw))
+
+
+def _has_count(text: str) -> bool:
+    """Whether a text states a quantity or a phone number (a number that is not a year)."""
+    return any(not _YEAR.fullmatch(n) for n in _NUMBER.findall(text))
 
 
 @dataclass(frozen=True)
@@ -99,7 +119,10 @@ class SearchIndex:
         self._word_matrix = self._words.fit_transform(corpus)
         self._char_matrix = self._chars.fit_transform(corpus)
         self._dated = np.array([bool(_YEAR.search(d.text.en)) for d in self.documents])
-        self._counted = np.array([bool(_NUMBER.search(d.text.en)) for d in self.documents])
+        self._counted = np.array([_has_count(d.text.en) for d in self.documents])
+        self._summary = np.array([d.summary for d in self.documents], dtype=float)
+        self._prior = np.array([SUMMARY_BOOST * d.summary
+                                - MILESTONE_PENALTY * (d.kind == "milestone") for d in self.documents])
 
     def similarity(self, query: str) -> np.ndarray:
         """Lexical similarity of the query to every document, 0..1."""
@@ -118,10 +141,14 @@ class SearchIndex:
         similarity = self.similarity(query)
         scores = similarity.copy()
         folded = fold(query)
-        if _WHEN.search(folded):
-            scores = scores + 0.06 * self._dated
+        when = bool(_WHEN.search(folded))
+        scores += self._prior * (similarity > 0)
+        if when:
+            scores += (WHEN_BOOST + MILESTONE_PENALTY) * self._dated
+        if _OVERVIEW.search(folded) and not when:
+            scores += OVERVIEW_BOOST * self._summary
         if _HOW_MANY.search(folded):
-            scores = scores + 0.04 * self._counted
+            scores += HOW_MANY_BOOST * self._counted
         for i, doc in enumerate(self.documents):
             if topic_boosts:
                 scores[i] += max((topic_boosts.get(t, 0.0) for t in doc.topics), default=0.0)

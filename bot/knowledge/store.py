@@ -184,6 +184,6 @@ class KnowledgeStore:
                 o.key, "organisation",
                 tuple(sorted((t for t in o.topics.split("|") if t), key=lambda t: t in CONTACT_TAGS)),
                 Bilingual(_organisation_text(o, "sq"), _organisation_text(o, "en")),
-                Bilingual(o.name_sq, o.name_en), sources[o.source_key], o.reviewed,
+                Bilingual(o.keywords_sq, o.keywords_en), sources[o.source_key], o.reviewed,
                 phone=o.phone))
         return Snapshot(revision, tuple(docs), topics)

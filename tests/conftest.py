@@ -1,0 +1,67 @@
+"""Shared fixtures for the unit tests: the real knowledge files and the real NLU data.
+
+Nothing of our own is mocked: the store is a real SQLite file loaded from data/knowledge, and
+the language model is trained on data/nlu exactly as the Rasa component trains it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.knowledge.store import KNOWLEDGE_DIR, KnowledgeStore, Snapshot
+from bot.language import LanguageModel
+
+ROOT = Path(__file__).resolve().parents[1]
+NLU_DIR = ROOT / "data" / "nlu"
+
+
+@pytest.fixture(scope="session")
+def knowledge_store(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeStore:
+    """A SQLite store in a temporary folder, loaded from the real data/knowledge files.
+
+    Shared by the whole session: tests must not change it (make a store of your own instead).
+    """
+    directory = tmp_path_factory.mktemp("knowledge-store")
+    store = KnowledgeStore(f"sqlite:///{directory}/kb.db")
+    store.import_directory(KNOWLEDGE_DIR)
+    return store
+
+
+@pytest.fixture(scope="session")
+def snapshot(knowledge_store: KnowledgeStore) -> Snapshot:
+    return knowledge_store.snapshot()
+
+
+@pytest.fixture(scope="session")
+def nlu_training_data():
+    """The real NLU training data (imported lazily: Rasa is slow to import)."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    return load_data(str(NLU_DIR))
+
+
+@pytest.fixture(scope="session")
+def language_model(nlu_training_data) -> LanguageModel:
+    """The language identifier trained on the NLU examples, as LanguageIdentifier.train does."""
+    from bot.nlu.components import example_language
+
+    labelled = [(m.get("text"), example_language(m)) for m in nlu_training_data.intent_examples]
+    texts, labels = zip(*[(t, lang) for t, lang in labelled if t and lang], strict=True)
+    return LanguageModel().fit(texts, labels)
+
+
+@pytest.fixture
+def knowledge_copy(tmp_path: Path) -> Path:
+    """A private copy of data/knowledge that a test may edit or break."""
+    target = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE_DIR, target)
+    return target
+
+
+@pytest.fixture
+def fresh_store(tmp_path: Path) -> KnowledgeStore:
+    """An empty SQLite store of the test's own (nothing imported yet)."""
+    return KnowledgeStore(f"sqlite:///{tmp_path}/fresh.db")
