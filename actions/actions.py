@@ -13,7 +13,6 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot import answers
 from bot.knowledge.store import KnowledgeStore, Snapshot
@@ -59,7 +58,7 @@ def answer_safely(dispatcher: CollectingDispatcher, tracker: Tracker,
         return []
     try:
         reply = build(store().snapshot(), language)
-    except SQLAlchemyError:
+    except Exception:  # database down, unreadable file, bad content: apologise, never go silent
         logger.exception("knowledge store unavailable")
         dispatcher.utter_message(response="utter_service_unavailable")
         return []
@@ -98,9 +97,12 @@ class ActionSwitchLanguage(Action):
         guess = tracker.latest_message.get("language_guess") or {}
         target = switch_target(question_text(tracker), as_language(guess.get("language")),
                                as_language(tracker.get_slot("language")))
-        last_fact = tracker.get_slot("last_fact")
-        return answer_safely(dispatcher, tracker, lambda snapshot, _: answers.switch_language(
-            snapshot, target, last_fact), language=target)
+        try:  # repeating the last answer needs the store; switching itself does not
+            reply = answers.switch_language(store().snapshot(), target, tracker.get_slot("last_fact"))
+        except Exception:
+            logger.exception("knowledge store unavailable; switching language without it")
+            reply = answers.switch_language(None, target, None)
+        return send(dispatcher, reply)
 
 
 class ActionHandoff(Action):

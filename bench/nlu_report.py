@@ -22,18 +22,18 @@ import matplotlib
 import yaml
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from rasa.core.agent import Agent  # noqa: E402
-from rasa.model_training import train_nlu  # noqa: E402
-from rasa.shared.nlu.training_data.loading import load_data  # noqa: E402
-from sklearn.metrics import confusion_matrix, precision_recall_fscore_support  # noqa: E402
+import matplotlib.pyplot as plt
+from rasa.core.agent import Agent
+from rasa.model_training import train_nlu
+from rasa.shared.nlu.training_data.loading import load_data
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-from bot.nlu.components import example_language  # noqa: E402
+from bot.nlu.components import example_language
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def folds(data: TrainingData, k: int) -> list[tuple[list, list]]:
+def folds(data, k: int) -> list[tuple[list, list]]:
     """Round-robin split within each (intent, language) group, so every fold has both."""
     groups: dict[tuple, list] = defaultdict(list)
     for message in data.intent_examples:
@@ -99,19 +99,19 @@ def write_report(out: Path, gold: list[str], predicted: list[str], languages: li
         macro = precision_recall_fscore_support(g, p, labels=labels, average="macro", zero_division=0)
         weighted = precision_recall_fscore_support(g, p, labels=labels, average="weighted",
                                                    zero_division=0)
-        accuracy = sum(a == b for a, b in zip(g, p)) / len(g)
+        accuracy = sum(a == b for a, b in zip(g, p, strict=True)) / len(g)
         report[language] = {
             "examples": len(g), "accuracy": accuracy,
-            "macro": dict(zip(("precision", "recall", "f1"), macro[:3])),
-            "weighted": dict(zip(("precision", "recall", "f1"), weighted[:3])),
+            "macro": dict(zip(("precision", "recall", "f1"), macro[:3], strict=True)),
+            "weighted": dict(zip(("precision", "recall", "f1"), weighted[:3], strict=True)),
             "intents": {label: {"precision": pr, "recall": rc, "f1": f, "support": int(s)}
-                        for label, pr, rc, f, s in zip(labels, precision, recall, f1, support)},
+                        for label, pr, rc, f, s in zip(labels, precision, recall, f1, support, strict=True)},
         }
         lines += [f"## {language}: {len(g)} examples, accuracy {accuracy:.3f}, "
                   f"macro F1 {macro[2]:.3f}, weighted F1 {weighted[2]:.3f}", "",
                   "| intent | precision | recall | F1 | n |", "|---|---|---|---|---|"]
         lines += [f"| {label} | {pr:.2f} | {rc:.2f} | {f:.2f} | {s} |"
-                  for label, pr, rc, f, s in zip(labels, precision, recall, f1, support)]
+                  for label, pr, rc, f, s in zip(labels, precision, recall, f1, support, strict=True)]
         lines.append("")
         all_labels = sorted(set(g) | set(p))
         matrix = confusion_matrix(g, p, labels=all_labels)

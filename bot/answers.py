@@ -130,14 +130,15 @@ def answer_question(snapshot: Snapshot, question: str, language: Lang, intent: s
     return Reply(response="utter_fallback")
 
 
-def switch_language(snapshot: Snapshot, language: Lang, last_fact: str | None) -> Reply:
+def switch_language(snapshot: Snapshot | None, language: Lang, last_fact: str | None) -> Reply:
     """Confirms the new language and repeats the last answer in it, if there was one.
 
     The text is built here rather than by a domain response because Rasa renders responses
     with the slots as they were before this action set the new language.
     """
-    doc = snapshot.by_key.get(last_fact or "")
-    reply = render(snapshot, doc, language) if doc else Reply(text=LABELS["switched"].get(language))
+    doc = snapshot.by_key.get(last_fact or "") if snapshot else None
+    reply = render(snapshot, doc, language) if snapshot and doc else Reply(
+        text=LABELS["switched"].get(language))
     reply.slots["language"] = language
     return reply
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.knowledge.loader import KnowledgeError
 from bot.knowledge.store import KNOWLEDGE_DIR, KnowledgeStore
@@ -44,7 +45,12 @@ def search(query: str, lang: str = typer.Option("en", help="Language of the resu
     if lang not in LANGUAGES:
         typer.echo("error: --lang must be sq or en", err=True)
         raise typer.Exit(2)
-    snapshot = KnowledgeStore().snapshot()
+    try:
+        snapshot = KnowledgeStore().snapshot()
+    except SQLAlchemyError:
+        typer.echo("error: the knowledge store cannot be read; run `helpline kb import` first",
+                   err=True)
+        raise typer.Exit(1) from None
     for hit in snapshot.index.rank(query, limit=limit):
         doc = hit.document
         typer.echo(f"{hit.score:.3f}  {doc.key}  [{doc.topic}]\n       {doc.text.get(lang)}"

@@ -26,6 +26,7 @@ SIGNALS: dict[str, list[str]] = {
         rf"\b{_DOCS_EN}\W+(?:\w+\W+){{0,3}}(?:taken|confiscated|stolen|kept|seized)\b",
         rf"\b{_SQ_OBJ}(?:mor|mori|moren|morrn|marre|marr|mbajne|mban|mbajn|konfiskuan|"
         rf"konfiskuar|grabiten|grabiti|vodhen|fshehen)\b(?:\W+\w+){{0,3}}?\W+{_DOCS_SQ}",
+        rf"\b(?:mori|moren|morën|konfiskoi|konfiskuan|vodhi)\W+(?:\w+\W+){{0,2}}{_DOCS_SQ}",
         rf"\b{_DOCS_SQ}\W+(?:\w+\W+){{0,3}}(?:kane marre|kan marr|ka marre|ka marr|mbajne|mban|"
         rf"konfiskuar|nuk (?:ma|na|ia|ja|m'i|na i) (?:kthen|kthejne|japin|jep))\b",
     ],
@@ -35,7 +36,8 @@ SIGNALS: dict[str, list[str]] = {
         r"(?:\W+\w+){0,3}?\W+(?:leave|go|out|outside)",
         r"\b(?:can'?t|cannot|not allowed to|not able to|unable to) (?:leave|get out|go out|escape)\b",
         r"\b(?:keep|keeping|kept|holding|held) (?:me|us|her|him) (?:prisoner|captive|inside|locked)\b",
-        rf"\b{_SQ_OBJ}(?:mbyll|mbyllin|mbyllen|mbyllur|mbyllen)\b",
+        rf"\b{_SQ_OBJ}(?:mbyll|mbyllin|mbyllen|mbyllur)\b",
+        r"\b(?:me|na|e|i) (?:mbajne|mbajn|mban|kane mbajtur) (?:te |të )?mbyll\w*",
         r"\b(?:nuk|s') ?(?:me|na|e|i|m') ?(?:le|lene|lejojne|lejon|lejne|len|lshojne|lshojn)\b"
         r"(?:\W+\w+){0,2}?\W+(?:te|me|per te)?\s*(?:dal|dalim|dale|ike|ikim|iki|shku|shkoj|largohem|"
         r"largohemi|dil)",
@@ -46,6 +48,7 @@ SIGNALS: dict[str, list[str]] = {
         rf"\b(?:forc\w*|mak\w*|push\w*) {_ME} (?:to )?(?:work|sell|sleep|have sex|beg|steal|prostitut)",
         r"\b(?:forced|forcing|being forced|been forced|force) (?:to|into) (?:work|sell|prostitut|"
         r"sex|beg|steal|marr)",
+        rf"\b(?:forc\w*|push\w*|sell\w*) {_ME} (?:into|in) (?:prostitut|sex|marriage|slavery)",
         rf"\b{_SQ_OBJ}(?:detyroj\w*|detyron\w*|detyruan|shtrengoj\w*|shtrengon)\b",
         r"\b(?:kane|kan|ka|jane|jan|eshte|osht|jam|jemi) (?:\w+ )?(?:detyruar|detyru)\b",
         r"\b(?:sell|selling) (?:my|her|our|their) bod(?:y|ies)\b",
@@ -56,21 +59,29 @@ SIGNALS: dict[str, list[str]] = {
         rf"abuse|abuses|abusing|abused|attack\w*) {_ME}\b",
         rf"\b(?:threat\w*|kill|going to kill|will kill|gonna kill)\W+{_ME}\b",
         r"\b(?:will|going to|gonna|wants to|want to|threatens? to) (?:hurt|kill|beat|harm)\b",
-        rf"\b{_SQ_OBJ}(?:rrah\w*|godit\w*|lendo\w*|kercen\w*|vras\w*|vrasin|vret|perdhun\w*|"
+        rf"\b{_SQ_OBJ}(?:rrah\w*|rreh\w*|rrih\w*|godit\w*|lendo\w*|kercen\w*|vras\w*|vrasin|vret|perdhun\w*|"
         rf"dhunoj\w*|dhunon|keqtrajt\w*)\b",
         r"\b(?:kercenim\w*|dhune|perdhunim)\b",
     ],
     "missing_or_trafficked": [
-        r"\b(?:missing|disappeared|kidnapp\w*|abduct\w*|vanished)\b",
-        r"\b(?:being|been|was|were|got|is|are) trafficked\b",
+        r"\b(?:is|are|went|gone|has been|have been|been|was|were|reported) missing\b",
+        r"\bmissing (?:child|children|person|girl|boy|daughter|son|sister|brother|wife|husband|"
+        r"mother|father|friend|relative)\b",
+        r"\b(?:disappeared|kidnapp\w*|abduct\w*|vanished)\b",
+        rf"\b(?:{_ME}|i|we|she|he|they) (?:am |is |are |was |were |has been |have been |got )?"
+        r"(?:being |been )?trafficked\b",
+        r"\b(?:is|are|was|were) being trafficked\b", r"\b(?:has|have) been trafficked\b",
         r"\b(?:u zhduk\w*|zhdukur|zhduket|rrembye\w*|rrembyer|rrembim\w*)\b",
+        r"\b(?:motra|vellai|vella|djali|vajza|femija|femijet|gruaja|burri|nena|babai|shoqja|shoku)"
+        r"\b(?:\W+\w+){0,2}?\W+(?:ka humbur|kane humbur|nuk gjendet|nuk po e gjej|s'e gjej)\b",
         rf"\b{_SQ_OBJ}(?:trafikuan|trafikuar|trafikojne|trafikon)\b",
         r"\b(?:jam|eshte|jane|osht|ashte|jemi) (?:e |i )?trafikuar\b",
     ],
     "danger_now": [
         r"\b(?:i am|i'?m|im|we are|we'?re|she is|he is|she'?s|he'?s) (?:\w+ )?in danger\b",
         r"\bin danger (?:right )?now\b",
-        r"\b(?:jam|jemi|eshte|jane|osht|ashte) (?:\w+ )?ne rrezik\b",
+        r"\b(?:jam|jemi|eshte|jane|osht|ashte) (?:\w+ )?(?:ne |n')rrezik\b",
+        r"\b(?:kam|kemi|ka) frike (?:per jeten|se do (?:me|na) (?:vrasin|vras|rrahin))",
         r"\bne rrezik (?:tani|tash|per jeten)\b",
         r"\b(?:scared|afraid|terrified) (?:for my life|they will|he will|she will)\b",
         r"\bfrike se (?:do|po) (?:me|na)\b",

@@ -43,10 +43,10 @@ def words(text: str) -> list[str]:
 
 
 # Tokens that say nothing about the language: shared loanwords, acronyms and chat noise.
-NEUTRAL_WORDS = frozenset(
-    "ok okay oke okk k iom onm uk eu sos avr avrr sms ps lol haha hahaha hmm mm aha wow "
-    "hi hey hallo ciao bye".split()
-)
+NEUTRAL_WORDS = frozenset([
+    "ok", "okay", "oke", "okk", "k", "iom", "onm", "uk", "eu", "sos", "avr", "avrr", "sms", "ps",
+    "lol", "haha", "hahaha", "hmm", "mm", "aha", "wow", "hi", "hey", "hallo", "ciao", "bye",
+])
 
 # Explicit requests to change language. Folded text; the word after the verb names the target.
 _TARGETS: dict[Lang, str] = {
@@ -60,13 +60,20 @@ _SWITCH_VERBS = (
 )
 
 
+# After the language name, a request ends or says "please / from now on / language".
+_REQUEST_END = (r"(?=\s*(?:$|[?.!,;]|please|pls|plz|te lutem|ju lutem|language|gjuhe|from now|"
+                r"tani|now|only|vetem|instead|me mire|better))")
+
+
 def _switch_patterns(target: str) -> list[re.Pattern[str]]:
     return [
         # the whole message is (almost) only the language name: "shqip", "in english please"
         re.compile(rf"^(?:(?:ne|in|ma|me|only|vetem|pls|please)\s+)*{target}"
                    rf"(?:\s+(?:please|pls|te lutem|ju lutem|plz|only|vetem))*\W*$"),
-        # a verb of speaking followed closely by the language: "can we continue in english"
-        re.compile(rf"\b{_SWITCH_VERBS}\b(?:\W+\w+){{0,4}}?\W+(?:ne\s+|in\s+|to\s+|into\s+)?{target}\b"),
+        # a verb of speaking, then the language where the request ends: "can we continue in
+        # english?"; not "tell me about albanian migrants" or "a duhet te flas anglisht per pune"
+        re.compile(rf"\b{_SWITCH_VERBS}\b(?:\W+\w+){{0,4}}?\W+(?:ne\s+|in\s+|to\s+|into\s+)?"
+                   rf"{target}\b{_REQUEST_END}"),
         # "in english?" / "ne shqip te lutem" at the end of a request
         re.compile(rf"\b(?:ne|in)\s+{target}\s*(?:please|pls|te lutem|ju lutem)?\W*$"),
     ]
@@ -146,6 +153,7 @@ class LanguageModel:
 SHORT_MESSAGE_WORDS = 3
 LONG_THRESHOLD = 0.5
 SHORT_THRESHOLD = 0.7
+CLEARLY_ENGLISH = 0.8
 
 
 def identify(text: str, model: LanguageModel | None) -> LanguageGuess:
@@ -159,7 +167,9 @@ def identify(text: str, model: LanguageModel | None) -> LanguageGuess:
     probs = model.probabilities(" ".join(content))
     best = max(probs, key=lambda lang: probs[lang])
     confidence = probs[best]
-    if any(ch in text.lower() for ch in "ëç"):  # letters only Albanian uses among the two
+    # ë and ç are Albanian letters, but an English sentence may name "Korçë": they decide only
+    # when the sentence itself is not clearly English.
+    if any(ch in text.lower() for ch in "ëç") and probs["en"] < CLEARLY_ENGLISH:
         best, confidence = "sq", max(probs["sq"], 0.9)
     threshold = SHORT_THRESHOLD if len(content) <= SHORT_MESSAGE_WORDS else LONG_THRESHOLD
     decided = best if confidence >= threshold else None
@@ -174,7 +184,20 @@ def as_language(value: object) -> Lang | None:
 def switch_target(text: str, detected: Lang | None, current: Lang | None) -> Lang:
     """The language a "change language" message asks for.
 
-    An explicit request wins; otherwise the language the message is written in (someone who
-    writes "my Albanian is not good" in English wants English); otherwise the language named.
+    An explicit request wins; then the language the message is written in, when it differs from
+    the conversation's (someone who writes "my Albanian is not good" in English wants English);
+    then a language named; "change the language" in the current language means the other one.
     """
-    return explicit_switch(text) or detected or named_language(text) or current or "sq"
+    if not text.strip():  # a button payload: its entity has already set the slot
+        return current or detected or "sq"
+    target = explicit_switch(text)
+    if target:
+        return target
+    if detected and detected != current:
+        return detected
+    target = named_language(text)
+    if target:
+        return target
+    if current:
+        return "en" if current == "sq" else "sq"
+    return detected or "sq"

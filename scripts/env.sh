@@ -11,6 +11,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING=1
 export HELPLINE_DB_URL="${HELPLINE_DB_URL:-sqlite:///$VAR/knowledge.db}"
 export RASA_PORT="${RASA_PORT:-5005}"
 export ACTION_PORT="${ACTION_PORT:-5055}"
+export WEB_PORT="${WEB_PORT:-8080}"      # the web chat widget's demo page (bot/web/server.py)
 
 mkdir -p "$VAR"
 
@@ -82,4 +83,36 @@ ensure_model() {
 # Loads data/knowledge/*.yml into the knowledge store (idempotent).
 ensure_knowledge() {
   (cd "$ROOT" && helpline kb import --quiet) || { log "Loading the knowledge store failed"; exit 1; }
+}
+
+# Builds the web chat widget into web/dist: `npm ci` when web/package-lock.json changed,
+# `npm run build` when the lock, the sources or the build script changed, or web/dist is missing.
+ensure_web() {
+  local web="$ROOT/web" installed want_install built want_build
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1 \
+      || ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 18 ? 1 : 0)' 2>/dev/null; then
+    cat >&2 <<'MSG'
+Node.js 18 or newer with npm is needed to build the web chat widget (web/), and was not found.
+Install it, then run this command again, for example:
+  sudo apt-get install nodejs npm        (Debian 12 / Ubuntu 24.04 or newer)
+  or from https://nodejs.org/ (the LTS release)
+MSG
+    exit 1
+  fi
+  want_install="$(sha256sum "$web/package-lock.json" | cut -d' ' -f1)"
+  installed="$(cat "$web/node_modules/.lock.sha256" 2>/dev/null || true)"
+  if [ ! -d "$web/node_modules" ] || [ "$installed" != "$want_install" ]; then
+    log "Installing the web widget's locked dependencies (npm ci)"
+    (cd "$web" && npm ci --no-audit --no-fund --loglevel=error) \
+      || { log "npm ci failed in web/"; exit 1; }
+    echo "$want_install" > "$web/node_modules/.lock.sha256"
+  fi
+  want_build="$(cd "$web" && find package-lock.json build.mjs src -type f -print0 | sort -z \
+                | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
+  built="$(cat "$web/dist/.inputs.sha256" 2>/dev/null || true)"
+  if [ ! -f "$web/dist/widget.js" ] || [ "$built" != "$want_build" ]; then
+    log "Building the web widget (web/dist)"
+    (cd "$web" && npm run --silent build) || { log "Building the web widget failed"; exit 1; }
+    echo "$want_build" > "$web/dist/.inputs.sha256"
+  fi
 }

@@ -6,6 +6,7 @@ source "$(dirname "$0")/env.sh"
 ensure_venv
 ensure_knowledge
 ensure_model
+ensure_web
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -28,21 +29,30 @@ api=()
 if [ -n "${RASA_AUTH_TOKEN:-}" ]; then
   api=(--enable-api --auth-token "$RASA_AUTH_TOKEN")   # Rasa's HTTP API only ever with a token
 fi
+# Origins allowed to call Rasa from a browser (space-separated): its own and the widget's page.
+read -r -a cors <<< "${RASA_CORS:-http://127.0.0.1:$RASA_PORT http://127.0.0.1:$WEB_PORT}"
 log "Starting Rasa on ${RASA_INTERFACE:-127.0.0.1}:$RASA_PORT"
 (cd "$ROOT" && exec rasa run --model models/helpline.tar.gz --interface "${RASA_INTERFACE:-127.0.0.1}" \
-  --port "$RASA_PORT" --cors "${RASA_CORS:-http://127.0.0.1:$RASA_PORT}" "${api[@]}") \
+  --port "$RASA_PORT" --cors "${cors[@]}" "${api[@]}") \
   >"$VAR/rasa.log" 2>&1 &
+pids+=($!)
+
+log "Starting the web widget's demo page on 127.0.0.1:$WEB_PORT"
+(cd "$ROOT" && RASA_PUBLIC_URL="${RASA_PUBLIC_URL:-http://127.0.0.1:$RASA_PORT}" \
+  exec python -m bot.web.server) >"$VAR/web.log" 2>&1 &
 pids+=($!)
 
 wait_for "http://127.0.0.1:$ACTION_PORT/health" "The action server" "$VAR/actions.log"
 wait_for "http://127.0.0.1:$RASA_PORT/" "Rasa" "$VAR/rasa.log"
+wait_for "http://127.0.0.1:$WEB_PORT/healthz" "The web widget server" "$VAR/web.log"
 cat <<MSG
 
   The assistant is running.
   REST:      curl -s -X POST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook \\
                -H 'Content-Type: application/json' -d '{"sender":"me","message":"Përshëndetje"}'
   socketio:  ws://127.0.0.1:$RASA_PORT/socket.io
-  Logs:      var/rasa.log, var/actions.log      Stop: Ctrl+C
+  Web chat:  http://127.0.0.1:$WEB_PORT/   (demo page with the widget)
+  Logs:      var/rasa.log, var/actions.log, var/web.log      Stop: Ctrl+C
 
 MSG
 wait -n "${pids[@]}"

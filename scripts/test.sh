@@ -30,5 +30,11 @@ rasa test core --model models/helpline.tar.gz --stories tests/stories \
   --fail-on-prediction-errors --out "$VAR/results" >"$VAR/rasa-test.log" 2>&1 \
   || { tail -n 60 "$VAR/rasa-test.log"; cat "$VAR/results/failed_test_stories.yml" 2>/dev/null; exit 1; }
 
+log "Web widget: Debian's chromium for the browser tests, and the built widget"
+if [ ! -x /usr/bin/chromium ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+ensure_web
+
 log "pytest (unit, actions and end-to-end)"
 pytest -q "$@"

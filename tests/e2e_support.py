@@ -288,7 +288,7 @@ class Conversation:
 
     def __init__(self, servers: Servers, label: str = "e2e") -> None:
         self.servers = servers
-        self.sender = f"{label}-{uuid.uuid4().hex[:12]}"
+        self.sender = f"{re.sub(r'[^A-Za-z0-9_-]+', '-', label)[:40]}-{uuid.uuid4().hex[:12]}"
         self.turns: list[Turn] = []
 
     def post(self, payload: Any, *, raw: bool = False) -> Turn:
@@ -349,8 +349,12 @@ class Conversation:
             self.check(fold(needle) not in folded, turn,
                        f"expected the reply NOT to contain {needle!r}")
         if language:
-            found = language_of(turn.text)
-            self.check(found == language, turn,
-                       f"expected a reply in {LANGUAGE_NAMES[language]}, it reads as "
-                       f"{LANGUAGE_NAMES.get(found or '', 'neither language')}")
+            self.expect_language(turn, language)
         return turn
+
+    def expect_language(self, turn: Turn, language: str) -> None:
+        """The turn's joined texts read as `language` ("sq" or "en")."""
+        found = language_of(turn.text)
+        self.check(found == language, turn,
+                   f"expected a reply in {LANGUAGE_NAMES[language]}, it reads as "
+                   f"{LANGUAGE_NAMES.get(found or '', 'neither language')}")

@@ -104,9 +104,6 @@ def test_explicit_switch_ignores_questions_that_mention_a_language(text: str) ->
     assert explicit_switch(text) is None
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG bot/language.py _switch_patterns: a speaking verb ('tell', 'explain', 'use', 'flas') "
-    "followed within 4 words by a language adjective counts as a switch request"))
 @pytest.mark.parametrize("text", [
     "tell me about albanian migrants in greece",  # English question -> switched to Albanian
     "explain the albanian national plan on migration",
@@ -195,9 +192,6 @@ def test_identify_diacritics_force_albanian(language_model: LanguageModel, text:
     assert guess.confidence >= 0.9
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG bot/language.py identify(): any ë/ç forces Albanian, so an English sentence naming an "
-    "Albanian town switches the conversation to Albanian"))
 def test_identify_english_sentence_with_an_albanian_place_name(
         language_model: LanguageModel) -> None:
     assert identify("I live in Korçë, how do I send money to my son?",
@@ -304,9 +298,6 @@ def test_switch_target_falls_back_to_the_named_language_then_current_then_albani
     assert switch_target("", None, None) == "sq"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG bot/language.py switch_target(): 'change language' written in the current language "
-    "returns the current language, so the switch does nothing"))
 @pytest.mark.parametrize(("text", "detected", "current", "expected"), [
     ("ndrysho gjuhen", "sq", "sq", "en"),
     ("change the language", "en", "en", "sq"),

@@ -38,10 +38,31 @@ class KnowledgeError(ValueError):
 
 @dataclass
 class Content:
-    """Validated rows per table, in the order they must be inserted."""
+    """Validated rows per table, in the order they must be inserted, and where each came from."""
 
     rows: dict[type, list[Row]] = field(
         default_factory=lambda: {m: [] for m in (Source, Topic, Fact, Milestone, Organisation)})
+    origins: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+
+    @staticmethod
+    def _namespace(model: type) -> str:
+        # Topic keys are unique among topics; every other key is unique across all files, so
+        # a fact, a milestone or an organisation can be named by its key alone.
+        return "topic" if model is Topic else "entry"
+
+    def add(self, model: type, row: Row, entry: _Entry) -> None:
+        """Adds a row, refusing a key that is already used."""
+        where = (self._namespace(model), row["key"])
+        if where in self.origins:
+            file, name = self.origins[where]
+            raise entry.fail("key", f"'{row['key']}' is already used in {file}: {name}")
+        self.rows[model].append(row)
+        self.origins[where] = (entry.file, f"{entry.name} ({row['key']})")
+
+    def fail(self, model: type, key: str, field_name: str, problem: str) -> KnowledgeError:
+        """An error located at the file and entry a row was read from."""
+        file, entry = self.origins[(self._namespace(model), key)]
+        return KnowledgeError(file, entry, field_name, problem)
 
 
 @dataclass
@@ -152,9 +173,10 @@ def _read_sources(file: str, items: list[Any], content: Content) -> None:
     for i, item in enumerate(items):
         e = _Entry(file, f"sources[{i}]", item, ("key", "title", "url", "published"))
         title_sq, title_en = e.pair("title")
-        content.rows[Source].append({
+        content.add(Source, {
             "key": e.key(), "title_sq": title_sq, "title_en": title_en,
-            "url": e.pattern("url", _URL, "URL"), "published": e.partial_date("published", required=False)})
+            "url": e.pattern("url", _URL, "URL"), "published": e.partial_date("published", required=False)},
+            e)
 
 
 def _read_topic(file: str, topic: Any, facts: list[Any], content: Content) -> None:
@@ -162,16 +184,16 @@ def _read_topic(file: str, topic: Any, facts: list[Any], content: Content) -> No
     topic_key = t.key()
     title_sq, title_en = t.pair("title")
     next_sq, next_en = t.pair("next_step")
-    content.rows[Topic].append({"key": topic_key, "title_sq": title_sq, "title_en": title_en,
-                                "next_step_sq": next_sq, "next_step_en": next_en})
+    content.add(Topic, {"key": topic_key, "title_sq": title_sq, "title_en": title_en,
+                        "next_step_sq": next_sq, "next_step_en": next_en}, t)
     summaries = 0
     for i, item in enumerate(facts):
         e = _Entry(file, f"facts[{i}]", item, (*_SOURCED, "summary"))
         text_sq, text_en = e.pair("text")
         summary = e.flag("summary")
         summaries += summary
-        content.rows[Fact].append({"key": e.key(), "topic_key": topic_key, "summary": summary,
-                                   "text_sq": text_sq, "text_en": text_en, **_sourced(e)})
+        content.add(Fact, {"key": e.key(), "topic_key": topic_key, "summary": summary,
+                           "text_sq": text_sq, "text_en": text_en, **_sourced(e)}, e)
     if summaries != 1:
         raise KnowledgeError(file, "facts", "summary", f"exactly one fact needs summary: true, found {summaries}")
 
@@ -180,9 +202,9 @@ def _read_milestones(file: str, items: list[Any], content: Content) -> None:
     for i, item in enumerate(items):
         e = _Entry(file, f"milestones[{i}]", item, (*_SOURCED, "date", "topic"))
         text_sq, text_en = e.pair("text")
-        content.rows[Milestone].append({
+        content.add(Milestone, {
             "key": e.key(), "date": e.partial_date("date"), "topic_key": e.text("topic", limit=40),
-            "text_sq": text_sq, "text_en": text_en, **_sourced(e)})
+            "text_sq": text_sq, "text_en": text_en, **_sourced(e)}, e)
 
 
 def _read_organisations(file: str, items: list[Any], content: Content) -> None:
@@ -196,13 +218,13 @@ def _read_organisations(file: str, items: list[Any], content: Content) -> None:
         if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
             raise e.fail("topics", "must be a list of topic keys")
         keywords_sq, keywords_en = "", ""
-        content.rows[Organisation].append({
+        content.add(Organisation, {
             "key": e.key(), "name_sq": name_sq, "name_en": name_en,
             "phone": e.pattern("phone", _PHONE, "phone number"),
             "hours_sq": hours_sq, "hours_en": hours_en, "url": e.pattern("url", _URL, "URL"),
             "helps_with_sq": helps_sq, "helps_with_en": helps_en, "topics": "|".join(topics),
             "keywords_sq": keywords_sq, "keywords_en": keywords_en,
-            "source_key": e.text("source", limit=80), "reviewed": e.day("reviewed")})
+            "source_key": e.text("source", limit=80), "reviewed": e.day("reviewed")}, e)
 
 
 _SECTIONS: dict[frozenset[str], Callable[[str, dict[str, Any], Content], None]] = {
@@ -238,25 +260,18 @@ def read_knowledge(directory: Path) -> Content:
 
 
 def _check_references(content: Content) -> None:
-    """Keys are unique across files and every source and topic named exists."""
-    seen: dict[str, str] = {}
-    for model, rows in content.rows.items():
-        for row in rows:
-            where = f"{model.__tablename__}:{row['key']}"
-            if row["key"] in seen and model is not Topic:
-                raise KnowledgeError(where, row["key"], "key", f"duplicate of {seen[row['key']]}")
-            seen.setdefault(row["key"], where)
+    """Every source and topic that a row names exists."""
     sources = {row["key"] for row in content.rows[Source]}
     topics = {row["key"] for row in content.rows[Topic]}
     for model in (Fact, Milestone, Organisation):
         for row in content.rows[model]:
-            where = f"{model.__tablename__}:{row['key']}"
             if row["source_key"] not in sources:
-                raise KnowledgeError(where, row["key"], "source", f"unknown source '{row['source_key']}'")
-            named = row.get("topic_key") or ""
-            for topic in [named, *row.get("topics", "").split("|")]:
-                if topic and topic not in topics and topic not in CONTACT_TAGS:
-                    raise KnowledgeError(where, row["key"], "topic", f"unknown topic '{topic}'")
+                raise content.fail(model, row["key"], "source",
+                                   f"unknown source '{row['source_key']}'")
+            named = [row.get("topic_key") or "", *row.get("topics", "").split("|")]
+            for topic in filter(None, named):
+                if topic not in topics and topic not in CONTACT_TAGS:
+                    raise content.fail(model, row["key"], "topic", f"unknown topic '{topic}'")
 
 
 def import_knowledge(session: Session, content: Content) -> ImportReport:

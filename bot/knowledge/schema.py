@@ -42,7 +42,7 @@ class _Sourced:
     reviewed = Column(Date, nullable=False)
 
     @declared_attr
-    def source_key(cls) -> Column:  # noqa: N805 - SQLAlchemy passes the mapped class
+    def source_key(cls) -> Column:
         return Column(String(80), ForeignKey("sources.key"), nullable=False)
 
 

@@ -21,7 +21,6 @@ from bot.knowledge.store import Document
 from bot.language import fold, words
 
 
-
 def spacy_stop_words(language: str) -> frozenset[str]:
     """spaCy's stop-word list for a language, read without importing spaCy itself.
 
@@ -113,11 +112,14 @@ class SearchIndex:
 
     def __init__(self, documents: Sequence[Document]) -> None:
         self.documents = tuple(documents)
-        corpus = [document_text(d) for d in self.documents] or [""]
+        corpus = [document_text(d) for d in self.documents]
         self._words = TfidfVectorizer(analyzer="word", token_pattern=r"\S+", sublinear_tf=True)
         self._chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
-        self._word_matrix = self._words.fit_transform(corpus)
-        self._char_matrix = self._chars.fit_transform(corpus)
+        if any(corpus):  # an empty store (e.g. before the first import) finds nothing
+            self._word_matrix = self._words.fit_transform(corpus)
+            self._char_matrix = self._chars.fit_transform(corpus)
+        else:
+            self.documents = ()
         self._dated = np.array([bool(_YEAR.search(d.text.en)) for d in self.documents])
         self._counted = np.array([_has_count(d.text.en) for d in self.documents])
         self._summary = np.array([d.summary for d in self.documents], dtype=float)

@@ -21,7 +21,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.knowledge.loader import CONTACT_TAGS, ImportReport, create_schema, import_knowledge, read_knowledge
+from bot.knowledge.loader import (
+    CONTACT_TAGS,
+    ImportReport,
+    create_schema,
+    import_knowledge,
+    read_knowledge,
+)
 from bot.knowledge.schema import Fact, Milestone, Organisation, Source, StoreInfo, Topic
 from bot.language import Lang
 
@@ -92,7 +98,7 @@ class Snapshot:
         return {doc.key: doc for doc in self.documents}
 
     @cached_property
-    def index(self):  # noqa: ANN201 - imported lazily: scikit-learn is slow to import
+    def index(self):
         from bot.knowledge.search import SearchIndex
 
         return SearchIndex(self.documents)

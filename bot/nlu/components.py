@@ -79,7 +79,7 @@ class LanguageIdentifier(GraphComponent, EntityExtractorMixin):
              execution_context: ExecutionContext, **kwargs: Any) -> LanguageIdentifier:
         try:
             with model_storage.read_from(resource) as directory:
-                model = pickle.loads((directory / _MODEL_FILE).read_bytes())  # noqa: S301 - our own artefact
+                model = pickle.loads((directory / _MODEL_FILE).read_bytes())
         except (ValueError, FileNotFoundError):
             model = None
         return cls(model_storage, resource, model)

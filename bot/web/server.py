@@ -1,0 +1,197 @@
+"""Serves the web chat widget (web/dist) and its demo host page (web/demo) on this machine.
+
+Run with ``python -m bot.web.server`` (scripts/run.sh does). Settings come from the environment:
+
+- ``WEB_HOST`` / ``WEB_PORT``: where to listen (default 127.0.0.1:8080);
+- ``RASA_PUBLIC_URL``: the assistant as the browser reaches it (default http://127.0.0.1:5005);
+  the widget reads it from ``/widget/config.json`` and the Content-Security-Policy allows only it;
+- ``WEB_EXIT_URL``: the neutral page the quick exit goes to (default https://www.google.com/).
+
+Every response carries a strict Content-Security-Policy (no inline script or style, connections
+only to this server and the assistant) and the other safety headers. Nothing is logged per
+request: no access log, so no paths, query strings or bodies ever reach a log.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+ROOT = Path(__file__).resolve().parents[2]
+WEB_DIR = ROOT / "web"
+DEMO_DIR = WEB_DIR / "demo"
+DIST_DIR = WEB_DIR / "dist"
+DEFAULT_RASA_URL = "http://127.0.0.1:5005"
+DEFAULT_EXIT_URL = "https://www.google.com/"
+
+# Only plain file names are served (no folders, no dot files), with these types.
+FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".json": "application/json",
+}
+
+logger = logging.getLogger("helpline.web")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the server listens and what the widget is told."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    rasa_public_url: str = DEFAULT_RASA_URL
+    exit_url: str = DEFAULT_EXIT_URL
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Reads WEB_HOST, WEB_PORT, RASA_PUBLIC_URL and WEB_EXIT_URL; checks the URLs."""
+        env = os.environ if env is None else env
+        settings = cls(
+            host=env.get("WEB_HOST") or cls.host,
+            port=int(env.get("WEB_PORT") or cls.port),
+            rasa_public_url=(env.get("RASA_PUBLIC_URL") or DEFAULT_RASA_URL).rstrip("/"),
+            exit_url=env.get("WEB_EXIT_URL") or DEFAULT_EXIT_URL,
+        )
+        origin_of(settings.rasa_public_url)
+        origin_of(settings.exit_url)
+        return settings
+
+    @property
+    def origin(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of an http(s) URL; ValueError for anything else."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or "@" in parts.netloc:
+        raise ValueError(f"expected an http(s) URL without credentials, got {url!r}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def websocket_origin(origin: str) -> str:
+    """The ws(s):// twin of an http(s) origin (socket.io upgrades to a WebSocket there)."""
+    return ("wss" if origin.startswith("https:") else "ws") + origin[origin.index(":"):]
+
+
+def content_security_policy(settings: Settings) -> str:
+    """The page's CSP: everything from this server, talk only to it and to the assistant."""
+    rasa = origin_of(settings.rasa_public_url)
+    directives = [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        f"img-src 'self' {rasa}",
+        "font-src 'self'",
+        f"connect-src 'self' {rasa} {websocket_origin(rasa)}",
+        "media-src 'none'",
+        "object-src 'none'",
+        "frame-src 'none'",
+        "worker-src 'none'",
+        "manifest-src 'self'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        # no DOM sink may take a string: the widget builds everything with DOM APIs
+        "require-trusted-types-for 'script'",
+        "trusted-types 'none'",
+    ]
+    return "; ".join(directives)
+
+
+def security_headers(settings: Settings) -> dict[str, str]:
+    """Headers sent with every response."""
+    return {
+        "Content-Security-Policy": content_security_policy(settings),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "X-Frame-Options": "DENY",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+        "Server": "helpline-web",
+    }
+
+
+def file_response(directory: Path, name: str) -> web.FileResponse:
+    """A file directly inside `directory`, or 404 (no traversal, no unknown types)."""
+    path = directory / name
+    content_type = CONTENT_TYPES.get(path.suffix)
+    if not FILE_NAME.match(name) or content_type is None or not path.is_file():
+        raise web.HTTPNotFound()
+    return web.FileResponse(path, headers={"Content-Type": content_type})
+
+
+def create_app(settings: Settings) -> web.Application:
+    """The web application: demo page, widget files, widget config, health check."""
+    app = web.Application()
+    headers = security_headers(settings)
+    config = {"rasaUrl": settings.rasa_public_url, "exitUrl": settings.exit_url}
+
+    async def index(_: web.Request) -> web.StreamResponse:
+        return file_response(DEMO_DIR, "index.html")
+
+    async def demo_file(request: web.Request) -> web.StreamResponse:
+        return file_response(DEMO_DIR, request.match_info["name"])
+
+    async def widget_file(request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        if not (DIST_DIR / "widget.js").is_file():
+            raise web.HTTPServiceUnavailable(text="web/dist is not built: npm run build in web/")
+        return file_response(DIST_DIR, name)
+
+    async def widget_config(_: web.Request) -> web.StreamResponse:
+        return web.json_response(config)
+
+    async def health(_: web.Request) -> web.StreamResponse:
+        return web.Response(text="ok")
+
+    async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
+        response.headers.update(headers)
+        if request.path.startswith("/widget/"):
+            # the widget may be embedded by other sites: let them load it and read its config
+            response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+            response.headers["Access-Control-Allow-Origin"] = "*"
+            response.headers["Cache-Control"] = "no-cache"
+        else:
+            response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+            response.headers["Cache-Control"] = "no-store"
+
+    app.router.add_get("/", index)
+    app.router.add_get("/healthz", health)
+    app.router.add_get("/widget/config.json", widget_config)
+    app.router.add_get("/widget/{name}", widget_file)
+    app.router.add_get("/{name}", demo_file)
+    app.on_response_prepare.append(add_headers)
+    return app
+
+
+def main() -> None:
+    """Runs the server until interrupted; logs one line, never a request."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s",
+                        stream=sys.stderr)
+    settings = Settings.from_env()
+    if not (DIST_DIR / "widget.js").is_file():
+        logger.warning("web/dist/widget.js is missing: build it with `npm ci && npm run build` "
+                       "in web/ (scripts/run.sh does)")
+    logger.info("Serving the web widget demo at %s/ (assistant at %s)", settings.origin,
+                settings.rasa_public_url)
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, access_log=None,
+                print=None)
+
+
+if __name__ == "__main__":
+    main()

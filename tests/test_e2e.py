@@ -1,0 +1,272 @@
+"""End-to-end conversations with the real action server and the real Rasa server.
+
+A module-scoped fixture loads the knowledge into a temporary SQLite store, starts both servers
+on free ports (never 5005/5055, which a person may be using) and stops them afterwards. Each
+test talks to the REST channel as a fresh sender and checks what a person would read.
+
+Run: .venv/bin/pytest -q -m e2e tests/test_e2e.py   (server start-up takes 20-60 s)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from e2e_support import Conversation, Servers, Turn, fold
+
+pytestmark = pytest.mark.e2e
+
+UK_QUESTION_SQ = "Sa emigrantë janë kthyer nga Anglia me programin e kthimit vullnetar?"
+UK_QUESTION_EN = "How many people returned from the UK with the voluntary return programme?"
+FALLBACK_SQ = "Nuk jam i sigurt"
+FALLBACK_EN = "not sure I understood"
+CHOOSER_PAYLOADS = {'/switch_language{"language":"sq"}', '/switch_language{"language":"en"}'}
+EMERGENCY_WINDOW = 300  # the emergency numbers must be readable without scrolling
+# Rasa logs an ERROR whenever it renders a button payload with {entities} (see the xfail test
+# test_language_chooser_renders_without_errors); every other ERROR or traceback fails a turn.
+KNOWN_LOG_ERRORS = ("rasa.core.nlg.interpolator",)
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    """The real action server and Rasa server, with a fresh knowledge store."""
+    running = Servers(tmp_path_factory.mktemp("e2e"))
+    try:
+        running.start()
+    except Exception as error:  # report the logs, then fail every test of the module
+        running.stop()
+        pytest.fail(f"The assistant did not start: {error}", pytrace=False)
+    print(f"\nservers up in {running.startup_seconds:.1f} s: rasa on {running.rasa_port}, "
+          f"actions on {running.action_port}; logs in {running.workdir}")
+    yield running
+    running.stop()
+
+
+class Chat(Conversation):
+    """A conversation that also fails on unexpected errors in the servers' logs."""
+
+    def say(self, message: str) -> Turn:
+        turn = super().say(message)
+        problems = [line for line in turn.logs.splitlines()
+                    if ("Traceback" in line or " ERROR " in line)
+                    and not any(known in line for known in KNOWN_LOG_ERRORS)]
+        self.check(not problems, turn, "expected no errors or tracebacks in the server logs, got:\n"
+                   + "\n".join(problems[:20]))
+        return turn
+
+
+@pytest.fixture
+def chat(servers: Servers, request: pytest.FixtureRequest) -> Chat:
+    """A fresh sender for one conversation."""
+    return Chat(servers, label=request.node.name)
+
+
+def expect_emergency(chat: Chat, message: str, language: str) -> Turn:
+    """The emergency response: a number to call at the top of the first bot message.
+
+    The REST channel sends each paragraph as its own message, so the first message must itself
+    carry 112 or 116 006; the reply as a whole must give both, and must not be the fallback.
+    """
+    turn = chat.say(message)
+    head = turn.first_text[:EMERGENCY_WINDOW]
+    chat.check("112" in head or "116 006" in head, turn,
+               f"expected 112 or 116 006 within the first {EMERGENCY_WINDOW} characters of the "
+               "first bot message")
+    chat.check("112" in turn.text and "116 006" in turn.text, turn,
+               "expected both 112 and 116 006 in the reply (the emergency response)")
+    chat.check(FALLBACK_SQ.lower() not in turn.text.lower()
+               and FALLBACK_EN.lower() not in turn.text.lower(),
+               turn, "expected the emergency response, not the fallback")
+    chat.expect_language(turn, language)
+    return turn
+
+
+def expect_topic_buttons(chat: Chat, turn: Turn) -> None:
+    payloads = {button.get("payload") for button in turn.buttons}
+    chat.check(len(payloads) >= 2 and not payloads & CHOOSER_PAYLOADS, turn,
+               "expected the topic buttons, not the language chooser")
+
+
+# --- Albanian ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("greeting", ["Përshëndetje, si jeni?", "mirdita"],
+                         ids=["diacritics", "plain"])
+def test_albanian_greeting_is_answered_in_albanian(chat: Chat, greeting: str) -> None:
+    turn = chat.expect(greeting, contains=("Si mund t'ju ndihmoj",), language="sq")
+    expect_topic_buttons(chat, turn)
+
+
+@pytest.mark.parametrize("question", [
+    UK_QUESTION_SQ,
+    "sa veta jan kthy prej anglie me ndihmen e IOM?",  # Gheg, no diacritics
+], ids=["diacritics", "gheg"])
+def test_albanian_voluntary_return_from_the_uk_with_source_and_followup(
+        chat: Chat, question: str) -> None:
+    chat.expect(question, contains=("450", "Burimi"), absent=(FALLBACK_SQ,), language="sq")
+    # An elliptical follow-up only makes sense with the previous answer's topic.
+    chat.expect("po kjo kur ishte?", contains=("kthim", "Burimi"), absent=(FALLBACK_SQ,),
+                language="sq")
+
+
+# --- English ----------------------------------------------------------------------------------
+
+
+def test_english_greeting_is_answered_in_english(chat: Chat) -> None:
+    turn = chat.expect("Hi there!", contains=("How can I help",), language="en")
+    expect_topic_buttons(chat, turn)
+
+
+@pytest.mark.parametrize("question", [
+    UK_QUESTION_EN,
+    "how many albanians came back from britain with IOM help",
+], ids=["uk", "britain"])
+def test_english_voluntary_return_from_the_uk_with_source_and_followup(
+        chat: Chat, question: str) -> None:
+    chat.expect(question, contains=("450", "Source"), absent=(FALLBACK_EN,), language="en")
+    chat.expect("and when was that?", contains=("return", "Source"), absent=(FALLBACK_EN,),
+                language="en")
+
+
+# --- Emergencies ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("message", "language"), [
+    pytest.param("Më kanë marrë pasaportën dhe nuk më lënë të dal nga shtëpia", "sq",
+                 id="sq-diacritics"),
+    pytest.param("me kane marre pasaporten dhe nuk me lene te dal nga shtepia", "sq",
+                 id="sq-plain"),
+    pytest.param("po m'rrahin dhe s'po m'lshojn me dal prej shpie", "sq", id="sq-gheg"),
+    pytest.param("My employer took my passport and locks me in the house at night", "en",
+                 id="en"),
+    pytest.param("my boss keeps my documents and wont let me leave", "en", id="en-no-apostrophe"),
+])
+def test_emergency_first_message(chat: Chat, message: str, language: str) -> None:
+    expect_emergency(chat, message, language)
+
+
+@pytest.mark.parametrize(("question", "emergency", "language"), [
+    pytest.param("si mund te dergoj para ne shtepi pa rrezik?",
+                 "ndihme, pronari me mbyll ne dhome dhe me kercenon", "sq", id="sq"),
+    pytest.param("How can I work in Germany legally?",
+                 "they are forcing me to work and they took my passport", "en", id="en"),
+])
+def test_emergency_in_the_middle_of_a_conversation(
+        chat: Chat, question: str, emergency: str, language: str) -> None:
+    source = "Burimi" if language == "sq" else "Source"
+    chat.expect(question, contains=(source,), language=language)
+    expect_emergency(chat, emergency, language)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: EmergencyDetector puts report_emergency (1.0) above the classifier's ranking; when the "
+    "classifier is itself sure of ask_trafficking_help (>0.95) the FallbackClassifier's "
+    "ambiguity_threshold (0.05) turns the emergency into nlu_fallback."))
+@pytest.mark.parametrize("message", [
+    "my sister was trafficked to italy, please help",
+    "i was trafficked",
+], ids=["sister", "me"])
+def test_trafficking_emergency_is_not_swallowed_by_the_fallback(chat: Chat, message: str) -> None:
+    expect_emergency(chat, message, "en")
+
+
+# --- Language ---------------------------------------------------------------------------------
+
+
+def test_switch_from_english_to_albanian_and_stay_there(chat: Chat) -> None:
+    chat.expect("How can I send money home to Albania safely?", contains=("Source",),
+                language="en")
+    turn = chat.expect("Can we continue in Albanian please?", language="sq")
+    chat.check(bool(re.search(r"[ëç]", turn.text)), turn, "expected Albanian letters (ë/ç)")
+    # Messages without a clear language keep the conversation in Albanian.
+    chat.expect("ok", language="sq")
+    chat.expect("IOM?", contains=("Burimi",), language="sq")
+    chat.expect("a eshte e sigurt western union?", contains=("Burimi",), language="sq")
+
+
+def test_button_payload_switches_to_english(chat: Chat) -> None:
+    chat.expect("si mund te dergoj para ne shtepi?", contains=("Burimi",), language="sq")
+    chat.expect('/switch_language{"language":"en"}', contains=("Source",), language="en")
+    chat.expect("ok", language="en")
+
+
+@pytest.mark.parametrize("first_message", ["ok", "👍"], ids=["ok", "thumbs-up"])
+def test_unclear_first_message_gets_the_bilingual_language_chooser(
+        chat: Chat, first_message: str) -> None:
+    turn = chat.expect(first_message, contains=("Përshëndetje", "Hello", "112"))
+    payloads = {button.get("payload") for button in turn.buttons}
+    chat.check(len(turn.buttons) == 2 and payloads == CHOOSER_PAYLOADS, turn,
+               f"expected exactly the two language buttons {sorted(CHOOSER_PAYLOADS)}")
+    titles = {button.get("title") for button in turn.buttons}
+    chat.check(titles == {"Shqip", "English"}, turn, "expected the buttons Shqip and English")
+    chat.expect('/switch_language{"language":"sq"}', contains=("shqip",), language="sq")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: Rasa interpolates {…} in response texts and button payloads; the chooser's payloads "
+    "'/switch_language{\"language\":\"sq\"}' log two ERRORs (KeyError) on every render. "
+    "Fix in domain.yml: payload '/switch_language{{\"language\":\"sq\"}}' (doubled braces)."))
+def test_language_chooser_renders_without_errors(chat: Chat) -> None:
+    turn = chat.say("ok")
+    errors = [line for line in turn.logs.splitlines() if " ERROR " in line]
+    chat.check(not errors, turn, "expected no ERROR in the server logs")
+
+
+# --- Person, out of scope ---------------------------------------------------------------------
+
+PHONE = re.compile(r"\b116 ?006\b")
+
+
+@pytest.mark.parametrize(("message", "language"), [
+    pytest.param("I want to talk to a real person", "en", id="en"),
+    pytest.param("dua te flas me nje punonjes, jo me robot", "sq", id="sq"),
+])
+def test_request_for_a_human_gets_a_phone_number(chat: Chat, message: str, language: str) -> None:
+    turn = chat.expect(message, language=language)
+    chat.check(bool(PHONE.search(turn.text)), turn, "expected the 116 006 phone number")
+
+
+@pytest.mark.parametrize(("message", "language", "refusal"), [
+    pytest.param("Who will win the Champions League this year?", "en", "Sorry, I can't help",
+                 id="en-football"),
+    pytest.param("me jep nje recete per fergese", "sq", "nuk mund t'ju ndihmoj", id="sq-recipe"),
+    pytest.param("si do jete koha ne durres te shtunen", "sq", "nuk mund t'ju ndihmoj",
+                 id="sq-weather", marks=pytest.mark.xfail(strict=True, reason=(
+                     "NLU: a weather question is classified ask_contact_iom (1.00) and answered "
+                     "with a fact; data/nlu needs more out_of_scope examples"))),
+])
+def test_out_of_scope_gets_a_polite_refusal_not_a_fact(
+        chat: Chat, message: str, language: str, refusal: str) -> None:
+    chat.expect(message, contains=(refusal,), absent=("Burimi", "Source"), language=language)
+
+
+# --- Bad input --------------------------------------------------------------------------------
+
+BAD_INPUTS = {
+    "empty": "",
+    "whitespace": " \t\n  ",
+    "10000-characters": ("I need information about working abroad legally. " * 200)[:10_000],
+    "10000-letters": "a" * 10_000,
+    "emoji-only": "😀🙏🇦🇱",
+    "restart": "/restart",
+    "unknown-intent-with-bad-language": '/some_intent{"language":"xx"}',
+    "greet-with-bad-language": '/greet{"language":"xx"}',
+    "html-script": "<script>alert('x')</script><b>hello</b>",
+    "control-characters": "hello\x00\x01\x1b[31m\x7f\u200b\ufeff world",
+}
+
+
+@pytest.mark.parametrize("bad", list(BAD_INPUTS.values()), ids=list(BAD_INPUTS))
+def test_bad_input_never_breaks_the_conversation(chat: Chat, bad: str) -> None:
+    chat.say(bad)  # HTTP 200 with a JSON list (checked by say), no tracebacks in the logs
+    chat.expect(UK_QUESTION_EN, contains=("450", "Source"), language="en")
+
+
+def test_helpers_tell_languages_apart() -> None:
+    """The language check used above, on the assistant's own kinds of text."""
+    from e2e_support import language_of
+
+    assert language_of("Në rregull, vazhdojmë në shqip. Si mund t'ju ndihmoj?") == "sq"
+    assert language_of("Sure, let's continue in English. How can I help?") == "en"
+    assert fold("Përshëndetje") == "pershendetje"
