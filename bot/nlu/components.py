@@ -125,8 +125,10 @@ class FoldingTokenizer(WhitespaceTokenizer):
 class EmergencyDetector(GraphComponent):
     """Overrides the intent with `report_emergency` when a message describes danger.
 
-    Runs after the ML classifier and before the fallback classifier, so a person in danger is
-    never routed to "I did not understand", whatever the classifier thought.
+    Runs last in the pipeline, after the fallback classifier, so a person in danger is never
+    routed to "I did not understand", whatever the classifier thought (a fallback placed after
+    it would turn a confident emergency into nlu_fallback whenever the classifier was also
+    confident of a neighbouring intent: the ambiguity check).
     """
 
     @classmethod

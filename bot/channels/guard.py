@@ -1,0 +1,95 @@
+"""Checks every user message before Rasa sees it, on every channel.
+
+Each channel module wraps Rasa's `on_new_message` with `guard()`, so the same rules hold on the
+web widget, REST and any messaging channel added later:
+- control characters are removed;
+- a message over MAX_CHARS gets a short reply (with the emergency numbers) and is not processed;
+- a sender who writes faster than a person can gets a polite "slow down";
+- "/intent{json}" is accepted only when it is a button payload the assistant offers; typed by
+  hand it is treated as plain text, so nobody can set slots or trigger internal intents.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rasa.core.channels.channel import UserMessage
+
+from bot.language import clean
+
+ROOT = Path(__file__).resolve().parents[2]
+MAX_CHARS = 2000
+RATE_LIMIT = 20  # messages per sender ...
+RATE_WINDOW = 60.0  # ... per this many seconds
+TOO_LONG = ("Mesazhi është shumë i gjatë. Ju lutem shkruani shkurt çfarë ju duhet.\n"
+            "Your message is too long. Please write briefly what you need.\n"
+            "Në rrezik / In danger: 112 · 116 006")
+TOO_FAST = ("Ju lutem prisni pak para mesazhit tjetër. / Please wait a moment before your next "
+            "message.\nNë rrezik / In danger: 112 · 116 006")
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+
+@lru_cache(maxsize=1)
+def offered_payloads(domain_path: Path = ROOT / "domain.yml") -> frozenset[str]:
+    """Every button payload in the domain's responses, as the user's client sends it back."""
+    domain = yaml.safe_load(domain_path.read_text(encoding="utf-8"))
+    payloads = {
+        button["payload"].replace("{{", "{").replace("}}", "}")
+        for variations in (domain.get("responses") or {}).values()
+        for variation in variations
+        for button in variation.get("buttons") or []
+    }
+    return frozenset(payloads)
+
+
+def sanitise(text: Any, offered: frozenset[str]) -> str:
+    """The text Rasa may process: cleaned, and a hand-typed "/command" turned into plain text."""
+    text = clean(text if isinstance(text, str) else "")
+    if text.startswith("/") and text not in offered:
+        text = text.lstrip("/ ").strip()
+    return text
+
+
+class RateLimiter:
+    """Sliding window of message times per sender (per process)."""
+
+    def __init__(self, limit: int = RATE_LIMIT, window: float = RATE_WINDOW) -> None:
+        self.limit, self.window = limit, window
+        self._seen: dict[str, deque[float]] = {}
+
+    def allow(self, sender: str, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        times = self._seen.setdefault(sender, deque())
+        while times and now - times[0] > self.window:
+            times.popleft()
+        if len(times) >= self.limit:
+            return False
+        times.append(now)
+        if len(self._seen) > 100_000:  # forget idle senders rather than grow without bound
+            self._seen = {s: t for s, t in self._seen.items() if t and now - t[-1] <= self.window}
+        return True
+
+
+def guard(on_new_message: OnNewMessage, limiter: RateLimiter | None = None) -> OnNewMessage:
+    """Wraps a channel's message handler with the checks above."""
+    limiter = limiter or RateLimiter()
+
+    async def guarded(message: UserMessage) -> Any:
+        raw = message.text if isinstance(message.text, str) else ""
+        if len(raw) > MAX_CHARS:
+            await message.output_channel.send_text_message(message.sender_id, TOO_LONG)
+            return None
+        if not limiter.allow(str(message.sender_id)):
+            await message.output_channel.send_text_message(message.sender_id, TOO_FAST)
+            return None
+        message.text = sanitise(raw, offered_payloads())
+        return await on_new_message(message)
+
+    return guarded

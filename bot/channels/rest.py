@@ -1,0 +1,53 @@
+"""REST channel (`/webhooks/rest/webhook`) with request validation and the message guard.
+
+Plain Rasa answers HTTP 500 to a body that is empty, `null` or a list, and files every request
+without a sender under one shared "default" conversation. Here such requests get HTTP 400 with
+a clear message, so strangers' messages never mix.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa.core.channels.rest import RestInput
+from sanic.exceptions import InvalidUsage
+from sanic.request import Request
+
+from bot.channels.guard import OnNewMessage, guard
+
+_SENDER = re.compile(r"^[\w.:@+-]{1,128}$")
+
+
+def _body(request: Request) -> dict[str, Any]:
+    body = request.json  # Sanic answers 400 itself when this is not JSON at all
+    if not isinstance(body, dict):
+        raise InvalidUsage('The body must be a JSON object: {"sender": "...", "message": "..."}.')
+    return body
+
+
+class HardenedRestInput(RestInput):
+    """Rasa's REST channel, refusing malformed requests and guarding every message."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    async def _extract_sender(self, req: Request) -> str:
+        sender = _body(req).get("sender")
+        if not isinstance(sender, str) or not _SENDER.match(sender):
+            raise InvalidUsage("'sender' is required: 1-128 letters, digits or . : @ + - _")
+        return sender
+
+    def _extract_message(self, req: Request) -> str:
+        message = _body(req).get("message")
+        if not isinstance(message, str):
+            raise InvalidUsage("'message' is required and must be a string.")
+        return message
+
+    def get_metadata(self, request: Request) -> dict[str, Any] | None:
+        metadata = _body(request).get("metadata")
+        return metadata if isinstance(metadata, dict) else None
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Any:
+        return super().blueprint(guard(on_new_message))

@@ -1,0 +1,72 @@
+"""The message guard that every channel applies before Rasa processes a message."""
+
+from __future__ import annotations
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+from bot.channels.guard import (
+    MAX_CHARS,
+    RateLimiter,
+    guard,
+    offered_payloads,
+    sanitise,
+)
+
+OFFERED = offered_payloads()
+
+
+def test_the_domain_offers_topic_and_language_payloads() -> None:
+    assert "/ask_remittances" in OFFERED
+    assert '/switch_language{"language":"sq"}' in OFFERED
+    assert not any("{{" in p for p in OFFERED)
+
+
+def test_offered_payloads_pass_unchanged() -> None:
+    assert sanitise('/switch_language{"language":"en"}', OFFERED) == '/switch_language{"language":"en"}'
+
+
+def test_typed_commands_become_plain_text() -> None:
+    assert sanitise("/restart", OFFERED) == "restart"
+    assert sanitise('/switch_language{"language":"xx"}', OFFERED) == 'switch_language{"language":"xx"}'
+    assert sanitise('//inform{"last_fact": "x"}', OFFERED) == 'inform{"last_fact": "x"}'
+
+
+def test_control_characters_are_removed() -> None:
+    assert sanitise("hi\x00\x07\x1b[31m there\r\n", OFFERED) == "hi [31m there"
+    assert sanitise(None, OFFERED) == ""
+
+
+def test_rate_limiter_allows_a_burst_then_refuses_then_recovers() -> None:
+    limiter = RateLimiter(limit=3, window=10)
+    assert [limiter.allow("a", now=t) for t in (0, 1, 2, 3)] == [True, True, True, False]
+    assert limiter.allow("b", now=3)  # other senders are not affected
+    assert limiter.allow("a", now=11.5)
+
+
+async def _send(text: str, limiter: RateLimiter | None = None) -> tuple[list[str], list[dict]]:
+    seen: list[str] = []
+
+    async def handler(message: UserMessage) -> None:
+        seen.append(message.text)
+
+    output = CollectingOutputChannel()
+    await guard(handler, limiter)(UserMessage(text, output, "sender-1"))
+    return seen, output.messages
+
+
+async def test_a_too_long_message_is_answered_but_not_processed() -> None:
+    seen, replies = await _send("a" * (MAX_CHARS + 1))
+    assert seen == []
+    assert "112" in replies[0]["text"] and "116 006" in replies[0]["text"]
+
+
+async def test_a_normal_message_reaches_rasa_cleaned() -> None:
+    seen, replies = await _send("  sa dite\x00 pa vize?  ")
+    assert seen == ["sa dite pa vize?"] and replies == []
+
+
+async def test_a_flooding_sender_gets_a_polite_answer() -> None:
+    limiter = RateLimiter(limit=1, window=60)
+    await _send("one", limiter)
+    seen, replies = await _send("two", limiter)
+    assert seen == [] and "wait" in replies[0]["text"]
