@@ -55,14 +55,14 @@ _TARGETS: dict[Lang, str] = {
 }
 _SWITCH_VERBS = (
     r"(?:speak|talk|write|answer|reply|respond|continue|switch|change|go|say|tell|explain|use|"
-    r"fol|flit|flet|flasesh|flisni|flas|flasim|shkruaj|shkruani|shkruan|pergjigju|pergjigjuni|vazhdo|"
+    r"fol|flit|flet|flasesh|flisni|flas|flasim|shkruaj|shkruj|shkru|shkruani|shkruan|pergjigju|pergjigjuni|vazhdo|"
     r"vazhdojme|kalo|kalojme|thuaj|thuaje|ma thuaj|ma thuash|shpjego|mund)"
 )
 
 
 # After the language name, a request ends or says "please / from now on / language".
 _REQUEST_END = (r"(?=\s*(?:$|[?.!,;]|please|pls|plz|te lutem|ju lutem|language|gjuhe|from now|"
-                r"tani|now|only|vetem|instead|me mire|better))")
+                r"tani|tash|now|only|vetem|instead|me mire|ma mire|better))")
 
 
 def _switch_patterns(target: str) -> list[re.Pattern[str]]:
@@ -72,10 +72,10 @@ def _switch_patterns(target: str) -> list[re.Pattern[str]]:
                    rf"(?:\s+(?:please|pls|te lutem|ju lutem|plz|only|vetem))*\W*$"),
         # a verb of speaking, then the language where the request ends: "can we continue in
         # english?"; not "tell me about albanian migrants" or "a duhet te flas anglisht per pune"
-        re.compile(rf"\b{_SWITCH_VERBS}\b(?:\W+\w+){{0,4}}?\W+(?:ne\s+|in\s+|to\s+|into\s+)?"
+        re.compile(rf"\b{_SWITCH_VERBS}\b(?:\W+\w+){{0,4}}?\W+(?:ne\s+|n'|in\s+|to\s+|into\s+)?"
                    rf"{target}\b{_REQUEST_END}"),
         # "in english?" / "ne shqip te lutem" at the end of a request
-        re.compile(rf"\b(?:ne|in)\s+{target}\s*(?:please|pls|te lutem|ju lutem)?\W*$"),
+        re.compile(rf"(?:\bne\s+|\bn'|\bin\s+){target}\s*(?:please|pls|te lutem|ju lutem)?\W*$"),
     ]
 
 

@@ -25,8 +25,8 @@ fi
 
 ensure_model
 
-log "Test stories in both languages (rasa test)"
-rasa test core --model models/helpline.tar.gz --stories tests/stories \
+log "Test stories in both languages (rasa test --e2e: intents and languages are predicted from the text)"
+rasa test core --e2e --model models/helpline.tar.gz --stories tests/stories \
   --fail-on-prediction-errors --out "$VAR/results" >"$VAR/rasa-test.log" 2>&1 \
   || { tail -n 60 "$VAR/rasa-test.log"; cat "$VAR/results/failed_test_stories.yml" 2>/dev/null; exit 1; }
 

@@ -291,14 +291,10 @@ class Conversation:
         self.sender = f"{re.sub(r'[^A-Za-z0-9_-]+', '-', label)[:40]}-{uuid.uuid4().hex[:12]}"
         self.turns: list[Turn] = []
 
-    def post(self, payload: Any, *, raw: bool = False) -> Turn:
+    def post(self, payload: Any) -> Turn:
+        """POSTs a JSON body to the REST channel; records what came back and what was logged."""
         offsets = [(p, p.log_size()) for p in self.servers.processes]
-        if raw:
-            response = requests.post(self.servers.webhook, data=payload,
-                                     headers={"Content-Type": "application/json"},
-                                     timeout=REQUEST_TIMEOUT)
-        else:
-            response = requests.post(self.servers.webhook, json=payload, timeout=REQUEST_TIMEOUT)
+        response = requests.post(self.servers.webhook, json=payload, timeout=REQUEST_TIMEOUT)
         try:
             body: Any = response.json()
         except ValueError:

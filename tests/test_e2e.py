@@ -13,7 +13,8 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from e2e_support import Conversation, Servers, Turn, fold
+import requests
+from e2e_support import Conversation, Servers, Turn, fold, language_of
 
 pytestmark = pytest.mark.e2e
 
@@ -23,9 +24,8 @@ FALLBACK_SQ = "Nuk jam i sigurt"
 FALLBACK_EN = "not sure I understood"
 CHOOSER_PAYLOADS = {'/switch_language{"language":"sq"}', '/switch_language{"language":"en"}'}
 EMERGENCY_WINDOW = 300  # the emergency numbers must be readable without scrolling
-# Rasa logs an ERROR whenever it renders a button payload with {entities} (see the xfail test
-# test_language_chooser_renders_without_errors); every other ERROR or traceback fails a turn.
-KNOWN_LOG_ERRORS = ("rasa.core.nlg.interpolator",)
+# Any ERROR or traceback in either server's log during a turn fails it.
+KNOWN_LOG_ERRORS: tuple[str, ...] = ()
 
 
 @pytest.fixture(scope="module")
@@ -159,10 +159,6 @@ def test_emergency_in_the_middle_of_a_conversation(
     expect_emergency(chat, emergency, language)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: EmergencyDetector puts report_emergency (1.0) above the classifier's ranking; when the "
-    "classifier is itself sure of ask_trafficking_help (>0.95) the FallbackClassifier's "
-    "ambiguity_threshold (0.05) turns the emergency into nlu_fallback."))
 @pytest.mark.parametrize("message", [
     "my sister was trafficked to italy, please help",
     "i was trafficked",
@@ -203,10 +199,6 @@ def test_unclear_first_message_gets_the_bilingual_language_chooser(
     chat.expect('/switch_language{"language":"sq"}', contains=("shqip",), language="sq")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: Rasa interpolates {…} in response texts and button payloads; the chooser's payloads "
-    "'/switch_language{\"language\":\"sq\"}' log two ERRORs (KeyError) on every render. "
-    "Fix in domain.yml: payload '/switch_language{{\"language\":\"sq\"}}' (doubled braces)."))
 def test_language_chooser_renders_without_errors(chat: Chat) -> None:
     turn = chat.say("ok")
     errors = [line for line in turn.logs.splitlines() if " ERROR " in line]
@@ -232,9 +224,7 @@ def test_request_for_a_human_gets_a_phone_number(chat: Chat, message: str, langu
                  id="en-football"),
     pytest.param("me jep nje recete per fergese", "sq", "nuk mund t'ju ndihmoj", id="sq-recipe"),
     pytest.param("si do jete koha ne durres te shtunen", "sq", "nuk mund t'ju ndihmoj",
-                 id="sq-weather", marks=pytest.mark.xfail(strict=True, reason=(
-                     "NLU: a weather question is classified ask_contact_iom (1.00) and answered "
-                     "with a fact; data/nlu needs more out_of_scope examples"))),
+                 id="sq-weather"),
 ])
 def test_out_of_scope_gets_a_polite_refusal_not_a_fact(
         chat: Chat, message: str, language: str, refusal: str) -> None:
@@ -265,8 +255,49 @@ def test_bad_input_never_breaks_the_conversation(chat: Chat, bad: str) -> None:
 
 def test_helpers_tell_languages_apart() -> None:
     """The language check used above, on the assistant's own kinds of text."""
-    from e2e_support import language_of
-
     assert language_of("Në rregull, vazhdojmë në shqip. Si mund t'ju ndihmoj?") == "sq"
     assert language_of("Sure, let's continue in English. How can I help?") == "en"
     assert fold("Përshëndetje") == "pershendetje"
+
+
+# --- Malformed requests and typed commands (bot/channels) --------------------------------------
+
+MALFORMED_BODIES = {
+    "empty-body": b"",
+    "null": b"null",
+    "list": b"[]",
+    "number": b"42",
+    "not-json": b"{bad",
+    "no-sender": b'{"message": "hello"}',
+    "sender-not-a-string": b'{"sender": 5, "message": "hello"}',
+    "sender-too-long": ('{"sender": "%s", "message": "hello"}' % ("x" * 300)).encode(),
+    "message-not-a-string": b'{"sender": "someone", "message": {"text": "hello"}}',
+    "no-message": b'{"sender": "someone"}',
+}
+
+
+@pytest.mark.parametrize("body", list(MALFORMED_BODIES.values()), ids=list(MALFORMED_BODIES))
+def test_malformed_requests_get_http_400_with_a_reason(servers: Servers, body: bytes) -> None:
+    response = requests.post(servers.webhook, data=body, timeout=30,
+                             headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, (body, response.status_code, response.text[:300])
+    assert response.json().get("message"), response.text[:300]
+
+
+def test_a_request_without_sender_never_joins_a_shared_conversation(servers: Servers) -> None:
+    for _ in range(2):
+        response = requests.post(servers.webhook, json={"message": "hello"}, timeout=30)
+        assert response.status_code == 400
+
+
+def test_typed_slot_injection_does_not_change_the_language(chat: Chat) -> None:
+    chat.expect("hello, i have a question", language="en")
+    chat.say('/switch_language{"language":"xx"}')
+    chat.say('/greet{"language":"sq"}')
+    chat.expect(UK_QUESTION_EN, contains=("450", "Source"), language="en")
+
+
+def test_a_very_long_message_gets_a_short_answer_with_emergency_numbers(chat: Chat) -> None:
+    turn = chat.say("I came to London in a lorry and I owe money. " * 100)
+    chat.check("112" in turn.text and "116 006" in turn.text, turn, "expected emergency numbers")
+    chat.check("too long" in turn.text, turn, "expected the too-long notice")
