@@ -148,6 +148,7 @@ class Servers:
     rasa: Process | None = None
     startup_seconds: float = 0.0
     env: dict[str, str] = field(default_factory=dict)
+    extra_endpoints: str = ""  # more endpoints.yml sections, e.g. a tracker store
 
     @property
     def url(self) -> str:
@@ -184,8 +185,8 @@ class Servers:
         self.action_port, self.rasa_port = free_ports(2)
         endpoints = self.workdir / "endpoints.yml"
         endpoints.write_text("action_endpoint:\n"
-                             f"  url: http://127.0.0.1:{self.action_port}/webhook\n",
-                             encoding="utf-8")
+                             f"  url: http://127.0.0.1:{self.action_port}/webhook\n"
+                             + self.extra_endpoints, encoding="utf-8")
         rasa = str(VENV_BIN / "rasa")
         self.actions = Process("action server", [
             rasa, "run", "actions", "--actions", "actions", "--port", str(self.action_port),
@@ -200,6 +201,13 @@ class Servers:
         self._wait_for(f"http://127.0.0.1:{self.action_port}/health", self.actions, deadline)
         self._wait_for(f"{self.url}/", self.rasa, deadline)
         self.startup_seconds = time.monotonic() - started
+
+    def restart_rasa(self) -> None:
+        """Stops the Rasa server and starts it again on the same port (the action server stays)."""
+        assert self.rasa is not None
+        self.rasa.stop()
+        self.rasa.start(self.env)
+        self._wait_for(f"{self.url}/", self.rasa, time.monotonic() + STARTUP_TIMEOUT)
 
     def _wait_for(self, url: str, process: Process, deadline: float) -> None:
         while time.monotonic() < deadline:

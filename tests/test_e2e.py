@@ -10,6 +10,7 @@ Run: .venv/bin/pytest -q -m e2e tests/test_e2e.py   (server start-up takes 20-60
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterator
 
 import pytest
@@ -301,3 +302,46 @@ def test_a_very_long_message_gets_a_short_answer_with_emergency_numbers(chat: Ch
     turn = chat.say("I came to London in a lorry and I owe money. " * 100)
     chat.check("112" in turn.text and "116 006" in turn.text, turn, "expected emergency numbers")
     chat.check("too long" in turn.text, turn, "expected the too-long notice")
+
+
+# --- Durable conversations (SQL tracker store) -------------------------------------------------
+
+@pytest.fixture(scope="module")
+def durable_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    """Servers whose conversations live in a SQLite tracker store, as scripts/run.sh runs them."""
+    workdir = tmp_path_factory.mktemp("durable")
+    running = Servers(workdir, extra_endpoints=(
+        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"))
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+def test_a_restart_keeps_the_conversation_language_and_context(durable_servers: Servers) -> None:
+    chat = Conversation(durable_servers, "durable")
+    chat.say("pershendetje, kam nje pyetje per kthimin vullnetar nga anglia")
+    durable_servers.restart_rasa()
+    turn = chat.say("ok")  # no language of its own: the stored conversation decides
+    chat.check(language_of(turn.text) == "sq", turn, "expected Albanian after the restart")
+    stored = sqlite3.connect(durable_servers.workdir / "tracker.db")
+    try:
+        texts = [row[0] for row in stored.execute("select data from events")]
+    finally:
+        stored.close()
+    chat.check(any("kthimin vullnetar" in t for t in texts), turn, "expected the events stored")
+
+
+def test_personal_identifiers_never_reach_the_tracker_store(durable_servers: Servers) -> None:
+    chat = Conversation(durable_servers, "privacy")
+    chat.say("my passport BA1234567 was taken, call me on +355 69 123 4567 or ana@example.com")
+    stored = sqlite3.connect(durable_servers.workdir / "tracker.db")
+    try:
+        data = "\n".join(row[0] for row in stored.execute(
+            "select data from events where sender_id = ?", (chat.sender,)))
+    finally:
+        stored.close()
+    assert "[ID]" in data and "[PHONE]" in data and "[EMAIL]" in data
+    for secret in ("BA1234567", "123 4567", "ana@example.com"):
+        assert secret not in data

@@ -2,7 +2,8 @@
 
 Each channel module wraps Rasa's `on_new_message` with `guard()`, so the same rules hold on the
 web widget, REST and any messaging channel added later:
-- control characters are removed;
+- control characters are removed, and personal identifiers (phone numbers, e-mail addresses,
+  passport/ID numbers, IBANs) are replaced, so they are never stored or logged (bot/privacy.py);
 - a message over MAX_CHARS gets a short reply (with the emergency numbers) and is not processed;
 - a sender who writes faster than a person can gets a polite "slow down";
 - "/intent{json}" is accepted only when it is a button payload the assistant offers; typed by
@@ -22,6 +23,7 @@ import yaml
 from rasa.core.channels.channel import UserMessage
 
 from bot.language import clean
+from bot.privacy import redact
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_CHARS = 2000
@@ -50,11 +52,11 @@ def offered_payloads(domain_path: Path = ROOT / "domain.yml") -> frozenset[str]:
 
 
 def sanitise(text: Any, offered: frozenset[str]) -> str:
-    """The text Rasa may process: cleaned, and a hand-typed "/command" turned into plain text."""
+    """The text Rasa may process: cleaned, redacted, a hand-typed "/command" made plain text."""
     text = clean(text if isinstance(text, str) else "")
-    if text.startswith("/") and text not in offered:
-        text = text.lstrip("/ ").strip()
-    return text
+    if text in offered:
+        return text
+    return redact(text.lstrip("/ ").strip() if text.startswith("/") else text)
 
 
 class RateLimiter:

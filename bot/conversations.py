@@ -1,0 +1,84 @@
+"""Retention of stored conversations (Rasa's SQL tracker store, table `events`).
+
+Conversations about trafficking, debts and passports should not be kept longer than needed:
+`helpline conversations purge` (run daily from cron) deletes every conversation whose last
+message is older than N days, and `helpline conversations delete SENDER` removes one person's
+conversation on request.
+
+    # /etc/cron.d/helpline: every night at 03:15, keep 30 days
+    15 3 * * *  helpline  cd /srv/helpline && .venv/bin/helpline conversations purge --older-than 30
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import typer
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, create_engine, delete, func, select
+from sqlalchemy.engine import Engine
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_URL = f"sqlite:///{ROOT / 'var' / 'tracker.db'}"
+DAY = 86_400.0
+
+# The columns of Rasa's SQLTrackerStore that retention needs (rasa/core/tracker_store.py).
+_metadata = MetaData()
+EVENTS = Table("events", _metadata,
+               Column("id", Integer, primary_key=True),
+               Column("sender_id", String(255), nullable=False),
+               Column("timestamp", Float))
+
+
+def tracker_url() -> str:
+    """The tracker store's database: RASA_TRACKER_DB_URL, or var/tracker.db."""
+    return os.environ.get("RASA_TRACKER_DB_URL") or DEFAULT_URL
+
+
+def _engine(url: str | None) -> Engine:
+    return create_engine(url or tracker_url(), future=True)
+
+
+def purge_older_than(days: float, url: str | None = None, now: float | None = None) -> int:
+    """Deletes whole conversations whose latest event is older than `days`; returns how many."""
+    cutoff = (time.time() if now is None else now) - days * DAY
+    engine = _engine(url)
+    with engine.begin() as connection:
+        if not engine.dialect.has_table(connection, "events"):
+            return 0
+        stale = select(EVENTS.c.sender_id).group_by(EVENTS.c.sender_id).having(
+            func.max(EVENTS.c.timestamp) < cutoff)
+        senders = [row[0] for row in connection.execute(stale)]
+        for chunk in range(0, len(senders), 500):
+            connection.execute(delete(EVENTS).where(
+                EVENTS.c.sender_id.in_(senders[chunk:chunk + 500])))
+    return len(senders)
+
+
+def delete_conversation(sender_id: str, url: str | None = None) -> int:
+    """Deletes every stored event of one sender; returns the number of events removed."""
+    engine = _engine(url)
+    with engine.begin() as connection:
+        if not engine.dialect.has_table(connection, "events"):
+            return 0
+        return connection.execute(delete(EVENTS).where(EVENTS.c.sender_id == sender_id)).rowcount
+
+
+app = typer.Typer(help="Stored conversations (retention).", no_args_is_help=True)
+
+
+@app.command()
+def purge(older_than: float = typer.Option(30, help="Days since a conversation's last message."),
+          url: str = typer.Option("", help="Tracker store URL (default: RASA_TRACKER_DB_URL).")) -> None:
+    """Delete conversations whose last message is older than --older-than days."""
+    count = purge_older_than(older_than, url or None)
+    typer.echo(f"deleted {count} conversation(s) older than {older_than:g} days")
+
+
+@app.command("delete")
+def delete_one(sender_id: str,
+               url: str = typer.Option("", help="Tracker store URL (default: RASA_TRACKER_DB_URL).")) -> None:
+    """Delete one person's conversation (by sender id)."""
+    count = delete_conversation(sender_id, url or None)
+    typer.echo(f"deleted {count} event(s) of {sender_id}")

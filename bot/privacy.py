@@ -1,0 +1,41 @@
+"""Data minimisation: personal identifiers are replaced before a message is processed.
+
+The channel guard applies `redact()` to every incoming message, so phone numbers, e-mail
+addresses, passport and ID numbers and IBANs never reach the NLU, the tracker store or the
+logs. The assistant never needs them: it answers with facts, not with the user's details.
+Short numbers (112, 116 006, a year, "3 months") are left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+# Order matters: IBANs and e-mails contain what would otherwise look like IDs or phones.
+_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("[IBAN]", re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){3,7}(?:[ ]?[A-Z0-9]{1,4})?\b",
+                          re.IGNORECASE)),
+    ("[EMAIL]", re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")),
+    # passport / ID card numbers: letters and at least six digits in one token (BA1234567, J12345678A)
+    ("[ID]", re.compile(r"\b(?=[A-Z0-9]*\d{6})(?=[A-Z0-9]*[A-Z])[A-Z0-9]{7,12}\b", re.IGNORECASE)),
+    # phone numbers: 8+ digits, optionally with +, spaces, dots, dashes or brackets between
+    ("[PHONE]", re.compile(r"(?<![\w+])\+?\(?\d(?:[\s().-]*\d){7,14}(?!\w)")),
+)
+
+
+# Public service numbers a user may quote back ("is 0800 1212 still free?"): not personal.
+PUBLIC_NUMBERS = frozenset({"08001212"})
+
+
+def _replace(placeholder: str) -> Callable[[re.Match[str]], str]:
+    def substitute(match: re.Match[str]) -> str:
+        digits = re.sub(r"\D", "", match.group(0))
+        return match.group(0) if digits in PUBLIC_NUMBERS else placeholder
+    return substitute
+
+
+def redact(text: str) -> str:
+    """The text with personal identifiers replaced by placeholders such as [PHONE]."""
+    for placeholder, pattern in _PATTERNS:
+        text = pattern.sub(_replace(placeholder), text)
+    return text

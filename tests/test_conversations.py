@@ -1,0 +1,52 @@
+"""Retention and deletion of stored conversations, on a real Rasa SQL tracker store."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from bot.conversations import DAY, delete_conversation, purge_older_than
+
+
+def _store(path: Path) -> tuple[SQLTrackerStore, str]:
+    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(path))
+    return store, f"sqlite:///{path}"
+
+
+async def _save(store: SQLTrackerStore, sender: str, age_days: float) -> None:
+    at = time.time() - age_days * DAY
+    tracker = DialogueStateTracker.from_events(sender, [
+        ActionExecuted("action_listen", timestamp=at),
+        UserUttered("pershendetje", {"name": "greet", "confidence": 1.0}, timestamp=at + 1),
+    ])
+    await store.save(tracker)
+
+
+async def test_purge_deletes_only_conversations_older_than_the_limit(tmp_path: Path) -> None:
+    store, url = _store(tmp_path / "tracker.db")
+    await _save(store, "old-one", age_days=45)
+    await _save(store, "recent-one", age_days=2)
+    assert purge_older_than(30, url) == 1
+    assert (await store.retrieve("old-one")) is None
+    recent = await store.retrieve("recent-one")
+    assert recent is not None and recent.latest_message.text == "pershendetje"
+
+
+async def test_delete_removes_one_senders_events(tmp_path: Path) -> None:
+    store, url = _store(tmp_path / "tracker.db")
+    await _save(store, "ana", age_days=0)
+    await _save(store, "ben", age_days=0)
+    assert delete_conversation("ana", url) == 2
+    assert (await store.retrieve("ana")) is None
+    assert (await store.retrieve("ben")) is not None
+
+
+def test_an_empty_or_missing_store_is_not_an_error(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'none.db'}"
+    assert purge_older_than(30, url) == 0
+    assert delete_conversation("nobody", url) == 0

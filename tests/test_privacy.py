@@ -1,0 +1,40 @@
+"""Personal identifiers are removed before anything is processed, stored or logged."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.channels.guard import offered_payloads, sanitise
+from bot.privacy import redact
+
+
+@pytest.mark.parametrize(("text", "placeholder", "secret"), [
+    ("më telefononi në +355 69 123 4567", "[PHONE]", "123 4567"),
+    ("my number is 0691234567", "[PHONE]", "0691234567"),
+    ("tel 069-123-45-67 pas ores 5", "[PHONE]", "069-123-45-67"),
+    ("write to ana.k+help@gmail.com please", "[EMAIL]", "ana.k"),
+    ("pasaporta ime BA1234567 eshte tek shefi", "[ID]", "BA1234567"),
+    ("leternjoftimi J12345678A", "[ID]", "J12345678A"),
+    ("IBAN AL47 2121 1009 0000 0002 3569 8741", "[IBAN]", "2121 1009"),
+    ("iban al47212110090000000235698741", "[IBAN]", "212110090000"),
+])
+def test_identifiers_are_replaced(text: str, placeholder: str, secret: str) -> None:
+    redacted = redact(text)
+    assert placeholder in redacted
+    assert secret not in redacted
+
+
+@pytest.mark.parametrize("text", [
+    "call 112 or 116 006",
+    "a ishte 0800 1212 pa pagese?",
+    "qe nga 15 dhjetor 2010, per 90 dite",
+    "i paid 3000 euro to the agency in 2019",
+    "450 returnees from the UK, 700 victims since 1999",
+])
+def test_public_numbers_dates_and_amounts_are_kept(text: str) -> None:
+    assert redact(text) == text
+
+
+def test_the_guard_redacts_what_rasa_will_see() -> None:
+    assert sanitise("my passport BA1234567, call 0691234567", offered_payloads()) == (
+        "my passport [ID], call [PHONE]")
