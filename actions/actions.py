@@ -79,11 +79,15 @@ class ActionAnswerQuestion(Action):
         intent = tracker.latest_message.get("intent") or {}
         name = intent.get("name")
         confidence = float(intent.get("confidence") or 0.0)
-        if name == "nlu_fallback":  # not placed in any topic: only a strong match may answer
+        hint = None
+        if name == "nlu_fallback":  # not placed in any topic: only a good match may answer
+            ranking = tracker.latest_message.get("intent_ranking") or []
+            guess = next((r for r in ranking if r.get("name") != "nlu_fallback"), None)
+            hint = (guess["name"], float(guess.get("confidence") or 0.0)) if guess else None
             name, confidence = None, 0.0
         context = answers.Context(tracker.get_slot("last_topic"), tracker.get_slot("last_fact"))
         return answer_safely(dispatcher, tracker, lambda snapshot, language: answers.answer_question(
-            snapshot, question_text(tracker), language, name, confidence, context))
+            snapshot, question_text(tracker), language, name, confidence, context, hint))
 
 
 class ActionSwitchLanguage(Action):

@@ -116,3 +116,53 @@ MSG
     echo "$want_build" > "$web/dist/.inputs.sha256"
   fi
 }
+
+# Starts a throwaway PostgreSQL server for the tests, from Debian's packages (installed if
+# missing), with its data under var/pg, on a free local port; exports HELPLINE_TEST_PG_URL and
+# stops the server when the calling script exits. A HELPLINE_TEST_PG_URL already set is used as is.
+start_test_postgres() {
+  [ -z "${HELPLINE_TEST_PG_URL:-}" ] || return 0
+  local bin pg="$VAR/pg" port previous
+  bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  if [ ! -x "$bin/initdb" ]; then
+    log "Installing Debian's PostgreSQL for the database tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+  fi
+  TEST_PG_BIN="$bin"
+  TEST_PG_DIR="$pg"
+  stop_test_postgres  # a server left running by an interrupted run
+  mkdir -p "$pg"
+  if [ "$(id -u)" = 0 ]; then
+    chown postgres: "$pg"
+    if ! runuser -u postgres -- test -w "$pg"; then  # e.g. a checkout under /root, closed to others
+      pg="$(mktemp -d /tmp/helpline-pg.XXXXXX)" && chown postgres: "$pg" && TEST_PG_DIR="$pg"
+    fi
+  fi
+  port="$("$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  log "Starting a test PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
+  _as_postgres "$bin/initdb" -D "$pg/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync \
+      >"$pg/initdb.log" 2>&1 || { cat "$pg/initdb.log" >&2; log "initdb failed"; exit 1; }
+  previous="$(trap -p EXIT | sed -E "s/^trap -- '(.*)' EXIT$/\1/")"
+  trap "stop_test_postgres${previous:+; $previous}" EXIT
+  _as_postgres "$bin/pg_ctl" -D "$pg/data" -l "$pg/server.log" -w -t 60 \
+      -o "-p $port -k $pg -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300" start \
+      >/dev/null || { cat "$pg/server.log" >&2; log "The test PostgreSQL did not start"; exit 1; }
+  "$bin/psql" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -c "CREATE DATABASE helpline_test" \
+      || { log "Creating the test database failed"; exit 1; }
+  export HELPLINE_TEST_PG_URL="postgresql://postgres@127.0.0.1:$port/helpline_test"
+}
+
+# Stops the server start_test_postgres started, and removes its data.
+stop_test_postgres() {
+  [ -n "${TEST_PG_DIR:-}" ] || return 0
+  if [ -f "$TEST_PG_DIR/data/postmaster.pid" ]; then
+    _as_postgres "$TEST_PG_BIN/pg_ctl" -D "$TEST_PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+  fi
+  rm -rf "$TEST_PG_DIR"
+}
+
+# PostgreSQL refuses to run as root; as root, its programs run as the `postgres` user.
+_as_postgres() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}

@@ -7,7 +7,10 @@ ensure_venv
 cd "$ROOT"
 
 log "ruff"
-ruff check bot actions tests
+ruff check bot actions tests bench
+
+log "Knowledge files are complete and well-formed (helpline kb check)"
+helpline kb check
 
 log "Knowledge files load into a fresh store"
 HELPLINE_DB_URL="sqlite:///$VAR/test-import.db" helpline kb import --quiet
@@ -35,6 +38,9 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 ensure_web
+
+log "PostgreSQL for the knowledge store's tests (HELPLINE_TEST_PG_URL)"
+start_test_postgres
 
 log "pytest (unit, actions and end-to-end)"
 pytest -q "$@"

@@ -1,15 +1,19 @@
 """Shared fixtures for the unit tests: the real knowledge files and the real NLU data.
 
 Nothing of our own is mocked: the store is a real SQLite file loaded from data/knowledge, and
-the language model is trained on data/nlu exactly as the Rasa component trains it.
+the language model is trained on data/nlu exactly as the Rasa component trains it. Fixtures
+named for a store of the test's own (`database_url`, `fresh_store`) run each test on SQLite
+and on PostgreSQL (see knowledge_support.py).
 """
 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from knowledge_support import BACKENDS, empty_database
 
 from bot.knowledge.store import KNOWLEDGE_DIR, KnowledgeStore, Snapshot
 from bot.language import LanguageModel
@@ -61,7 +65,16 @@ def knowledge_copy(tmp_path: Path) -> Path:
     return target
 
 
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty database of the test's own, on SQLite and on PostgreSQL."""
+    with empty_database(request.param, tmp_path) as url:
+        yield url
+
+
 @pytest.fixture
-def fresh_store(tmp_path: Path) -> KnowledgeStore:
-    """An empty SQLite store of the test's own (nothing imported yet)."""
-    return KnowledgeStore(f"sqlite:///{tmp_path}/fresh.db")
+def fresh_store(database_url: str) -> Iterator[KnowledgeStore]:
+    """An empty store of the test's own (nothing imported yet), on both backends."""
+    store = KnowledgeStore(database_url)
+    yield store
+    store.close()

@@ -235,10 +235,8 @@ def _unreachable_path(tmp_path: Path) -> str:
 def _tables_but_no_content(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path}/no-content.db"
     store = KnowledgeStore(url)
-    from bot.knowledge.loader import create_schema
-
-    with store.session() as session:
-        create_schema(session)
+    store.upgrade()  # the tables, as `helpline kb upgrade` makes them
+    store.close()
     return url
 
 

@@ -50,3 +50,15 @@ def test_an_empty_or_missing_store_is_not_an_error(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'none.db'}"
     assert purge_older_than(30, url) == 0
     assert delete_conversation("nobody", url) == 0
+
+
+async def test_the_command_line_purges(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    store, url = _store(tmp_path / "tracker.db")
+    await _save(store, "old-one", age_days=40)
+    result = CliRunner().invoke(app, ["conversations", "purge", "--older-than", "30", "--url", url])
+    assert result.exit_code == 0 and "deleted 1 conversation" in result.output
+    assert (await store.retrieve("old-one")) is None

@@ -1,17 +1,22 @@
-"""The knowledge files and the store: strict validation, idempotent import, snapshot caching."""
+"""The knowledge files and the store: strict validation, idempotent import, snapshot caching.
+
+Tests with a store of their own run on SQLite and on PostgreSQL.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import knowledge_support
 import pytest
 import yaml
+from knowledge_support import BACKENDS
 
-from bot.knowledge.loader import MAX_TEXT, KnowledgeError, read_knowledge
+from bot.knowledge.loader import MAX_TEXT, KnowledgeError, audit, read_knowledge
 from bot.knowledge.schema import Fact, Milestone, Organisation, Topic
 from bot.knowledge.store import KNOWLEDGE_DIR, KnowledgeStore, Snapshot
 
@@ -176,12 +181,12 @@ CROSS_FILE: list[Breakage] = [
 ALL_BREAKAGES = [(f, b) for f, b, *_ in BREAKAGES + CROSS_FILE] + SYNTAX_ERRORS
 
 
-@pytest.fixture(scope="module")
-def loaded_store(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeStore:
-    """A store loaded from the real files that only failed imports touch."""
-    store = KnowledgeStore(f"sqlite:///{tmp_path_factory.mktemp('failed-imports')}/kb.db")
-    store.import_directory()
-    return store
+@pytest.fixture(scope="module", params=BACKENDS)
+def loaded_store(request: pytest.FixtureRequest,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[KnowledgeStore]:
+    """A store loaded from the real files that only failed imports touch, on both backends."""
+    with knowledge_support.loaded_store(request.param, tmp_path_factory.mktemp("failed-imports")) as store:
+        yield store
 
 
 @pytest.mark.parametrize(("file", "breakage"), ALL_BREAKAGES,
@@ -275,6 +280,74 @@ def test_two_files_with_the_same_topic_key_raise_a_knowledge_error(
 def test_an_empty_directory_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(KnowledgeError, match=r"no \*\.yml"):
         read_knowledge(tmp_path)
+
+
+def test_every_problem_is_reported_not_only_the_first(knowledge_copy: Path) -> None:
+    def break_two_fields(data: dict[str, Any]) -> None:
+        fact(data, "rem_studies").update(reviewed="someday", source=17)
+        fact(data, "rem_web_page")["text"].pop("sq")
+
+    edit_yaml(knowledge_copy / "remittances.yml", break_two_fields)
+    _bad_phone(knowledge_copy / "contacts.yml")
+    with pytest.raises(KnowledgeError) as error:
+        read_knowledge(knowledge_copy)
+    problems = error.value.problems
+    assert [p.split(": ")[:3] for p in problems] == [
+        ["contacts.yml", "organisations[0]", "phone"],
+        ["remittances.yml", "facts[1]", "source"],
+        ["remittances.yml", "facts[1]", "reviewed"],
+        ["remittances.yml", "facts[5]", "text"],
+    ]
+    assert str(error.value).splitlines() == list(problems)
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"languages": ["Albanian"]}, "languages"),
+    ({"languages": "sq"}, "languages"),
+    ({"city": ""}, "city"),
+    ({"city": "x" * 81}, "city"),
+    ({"topics": ["Not A Key"]}, "topics"),
+])
+def test_an_organisations_city_and_languages_are_checked(
+        knowledge_copy: Path, change: dict[str, Any], field: str) -> None:
+    edit_yaml(knowledge_copy / "contacts.yml", lambda d: d["organisations"][3].update(change))
+    with pytest.raises(KnowledgeError) as error:
+        read_knowledge(knowledge_copy)
+    _assert_located(error.value, "contacts.yml", "organisations[3]", field)
+
+
+def test_an_organisations_city_and_languages_are_stored(
+        fresh_store: KnowledgeStore, knowledge_copy: Path) -> None:
+    edit_yaml(knowledge_copy / "contacts.yml",
+              lambda d: d["organisations"][1].update(languages=["sq", "en", "it"]))
+    fresh_store.import_directory(knowledge_copy)
+    snapshot = fresh_store.snapshot()
+    assert snapshot.by_key["iom_albania"].city == "Tiranë"
+    assert snapshot.by_key["helpline_116006"].languages == ("sq", "en", "it")
+    assert snapshot.by_key["helpline_116006"].city is None
+
+
+def test_moving_entries_in_a_file_is_not_a_change(fresh_store: KnowledgeStore, knowledge_copy: Path) -> None:
+    fresh_store.import_directory(knowledge_copy)
+    edit_yaml(knowledge_copy / "remittances.yml", lambda d: d["facts"].reverse())
+    report = fresh_store.import_directory(knowledge_copy)
+    assert report.unchanged
+    assert fresh_store.revision() == 1
+
+
+def test_audit_finds_untranslated_texts_and_future_review_dates(knowledge_copy: Path) -> None:
+    assert audit(read_knowledge(KNOWLEDGE_DIR)) == []
+
+    def edit(data: dict[str, Any]) -> None:
+        fact(data, "rem_studies").update(reviewed="2030-01-02")
+        data["topic"]["title"]["en"] = data["topic"]["title"]["sq"]
+
+    edit_yaml(knowledge_copy / "remittances.yml", edit)
+    content = read_knowledge(knowledge_copy)  # an import would take it
+    untranslated = "remittances.yml: topic (remittances): title: the 'sq' and 'en' texts are the same"
+    assert audit(content, today=dt.date(2030, 1, 2)) == [untranslated]
+    assert set(audit(content, today=dt.date(2030, 1, 1))) == {
+        untranslated, "remittances.yml: facts[1] (rem_studies): reviewed: 2030-01-02 is in the future"}
 
 
 # ----------------------------------------------------------------------- the content
@@ -375,9 +448,8 @@ def test_snapshot_is_rebuilt_after_a_change(
 
 
 def test_snapshot_sees_an_import_made_by_another_store_object(
-        tmp_path: Path, knowledge_copy: Path) -> None:
-    url = f"sqlite:///{tmp_path}/shared.db"
-    reader, writer = KnowledgeStore(url), KnowledgeStore(url)
+        database_url: str, knowledge_copy: Path) -> None:
+    reader, writer = KnowledgeStore(database_url), KnowledgeStore(database_url)
     writer.import_directory(knowledge_copy)
     first = reader.snapshot()
     edit_yaml(knowledge_copy / "remittances.yml",

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from knowledge_support import BACKENDS, loaded_store
 
 from bot.knowledge.search import SearchIndex, terms
 from bot.knowledge.store import Snapshot
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def snapshot(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Snapshot]:
+    """The shipped content, loaded into SQLite and into PostgreSQL: ranking must not differ."""
+    with loaded_store(request.param, tmp_path_factory.mktemp("search")) as store:
+        yield store.snapshot()
 
 # (our own question, a number the top document's text must contain)
 QUESTIONS = [

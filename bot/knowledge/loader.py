@@ -1,14 +1,16 @@
 """Reads data/knowledge/*.yml strictly and loads it into the store idempotently.
 
 A mistake in a file must change nothing and name the file, the entry and the field,
-because the people editing these files are helpline staff, not developers.
+because the people editing these files are helpline staff, not developers. Every problem
+found is reported at once, so that one run of `helpline kb check` lists all there is to fix.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.knowledge.schema import Base, Fact, Milestone, Organisation, Source, StoreInfo, Topic
+from bot.knowledge.schema import Fact, Milestone, Organisation, Source, StoreInfo, Topic
 
 Row = dict[str, Any]
 _PARTIAL_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
@@ -26,14 +28,24 @@ _URL = re.compile(r"^(https?://)?[\w.-]+\.[a-z]{2,}(/\S*)?$", re.IGNORECASE)
 # Tags an organisation may carry besides topic keys (see data/knowledge/contacts.yml).
 CONTACT_TAGS = frozenset({"emergency", "handoff"})
 _KEY = re.compile(r"^[a-z][a-z0-9_]{1,79}$")
+_LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")  # ISO 639: sq, en, it, el, rom...
 MAX_TEXT = 400  # characters per language: an answer has to fit a phone screen
+# Columns an import keeps up to date without calling the entry changed (see schema._Ordered).
+_BOOKKEEPING = frozenset({"position"})
 
 
 class KnowledgeError(ValueError):
-    """A problem in a knowledge file, located precisely enough to fix it."""
+    """One or more problems in the knowledge files, one line each, each located precisely
+    enough to fix it ("file: entry: field: problem")."""
 
-    def __init__(self, file: str, entry: str, field_name: str, problem: str) -> None:
-        super().__init__(f"{file}: {entry}: {field_name}: {problem}")
+    def __init__(self, *problems: str) -> None:
+        super().__init__("\n".join(problems))
+        self.problems: tuple[str, ...] = problems
+
+
+def where(file: str, entry: str, field_name: str, problem: str) -> str:
+    """One problem, as staff read it: "remittances.yml: facts[1]: reviewed: must be a date"."""
+    return f"{file}: {entry}: {field_name}: {problem}"
 
 
 @dataclass
@@ -43,6 +55,7 @@ class Content:
     rows: dict[type, list[Row]] = field(
         default_factory=lambda: {m: [] for m in (Source, Topic, Fact, Milestone, Organisation)})
     origins: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
 
     @staticmethod
     def _namespace(model: type) -> str:
@@ -51,18 +64,22 @@ class Content:
         return "topic" if model is Topic else "entry"
 
     def add(self, model: type, row: Row, entry: _Entry) -> None:
-        """Adds a row, refusing a key that is already used."""
+        """Adds a row of a valid entry; notes the entry's problems, or a key already used."""
+        if entry.problems:
+            self.problems.extend(entry.problems)
+            return
         where = (self._namespace(model), row["key"])
         if where in self.origins:
             file, name = self.origins[where]
-            raise entry.fail("key", f"'{row['key']}' is already used in {file}: {name}")
+            self.problems.append(entry.locate("key", f"'{row['key']}' is already used in {file}: {name}"))
+            return
         self.rows[model].append(row)
         self.origins[where] = (entry.file, f"{entry.name} ({row['key']})")
 
-    def fail(self, model: type, key: str, field_name: str, problem: str) -> KnowledgeError:
-        """An error located at the file and entry a row was read from."""
+    def locate(self, model: type, key: str, field_name: str, problem: str) -> str:
+        """A problem located at the file and entry a row was read from."""
         file, entry = self.origins[(self._namespace(model), key)]
-        return KnowledgeError(file, entry, field_name, problem)
+        return where(file, entry, field_name, problem)
 
 
 @dataclass
@@ -78,21 +95,39 @@ class ImportReport:
         return not (self.added or self.changed or self.removed)
 
 
+def _noting(default: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Makes an accessor note its problem on the entry and return `default`, so that reading
+    goes on and every bad field of the entry is reported, not only the first."""
+
+    def decorate(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def noting(self: _Entry, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            except KnowledgeError as error:
+                self.problems.extend(error.problems)
+                return default
+        return noting
+    return decorate
+
+
 class _Entry:
-    """Typed accessors for one YAML mapping that raise KnowledgeError with its location."""
+    """Typed accessors for one YAML mapping; they note problems with their location."""
 
     def __init__(self, file: str, name: str, data: Any, allowed: Iterable[str]) -> None:
         self.file, self.name = file, name
         if not isinstance(data, dict):
-            raise KnowledgeError(file, name, "-", "expected a mapping of fields")
-        unknown = set(data) - set(allowed)
-        if unknown:
-            raise KnowledgeError(file, name, sorted(unknown)[0], "unknown field")
+            raise self.fail("-", "expected a mapping of fields")
+        self.problems = [self.locate(unknown, "unknown field") for unknown in sorted(set(data) - set(allowed))]
         self.data = data
 
-    def fail(self, field_name: str, problem: str) -> KnowledgeError:
-        return KnowledgeError(self.file, self.name, field_name, problem)
+    def locate(self, field_name: str, problem: str) -> str:
+        return where(self.file, self.name, field_name, problem)
 
+    def fail(self, field_name: str, problem: str) -> KnowledgeError:
+        return KnowledgeError(self.locate(field_name, problem))
+
+    @_noting(None)
     def text(self, name: str, *, required: bool = True, limit: int = MAX_TEXT) -> str | None:
         value = self.data.get(name)
         if value is None and not required:
@@ -103,6 +138,7 @@ class _Entry:
             raise self.fail(name, f"longer than {limit} characters")
         return value.strip()
 
+    @_noting((None, None))
     def pair(self, name: str, *, required: bool = True) -> tuple[str | None, str | None]:
         value = self.data.get(name)
         if value is None and not required:
@@ -110,14 +146,18 @@ class _Entry:
         if not isinstance(value, dict) or set(value) != {"sq", "en"}:
             raise self.fail(name, "needs exactly the languages 'sq' and 'en'")
         inner = _Entry(self.file, f"{self.name}.{name}", value, ("sq", "en"))
-        return inner.text("sq"), inner.text("en")
+        texts = inner.text("sq"), inner.text("en")
+        self.problems.extend(inner.problems)
+        return texts
 
+    @_noting("")
     def key(self) -> str:
         value = self.data.get("key")
         if not isinstance(value, str) or not _KEY.match(value):
             raise self.fail("key", "must be snake_case letters, digits and _ (2-80 characters)")
         return value
 
+    @_noting(("", ""))
     def keywords(self) -> tuple[str, str]:
         value = self.data.get("keywords") or {"sq": [], "en": []}
         if not isinstance(value, dict) or set(value) - {"sq", "en"}:
@@ -125,11 +165,13 @@ class _Entry:
         joined = []
         for lang in ("sq", "en"):
             items = value.get(lang) or []
-            if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
-                raise self.fail(f"keywords.{lang}", "must be a list of words")
+            if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() and "|" not in i
+                                                      for i in items):
+                raise self.fail(f"keywords.{lang}", "must be a list of words (without '|')")
             joined.append("|".join(i.strip() for i in items))
         return joined[0], joined[1]
 
+    @_noting(None)
     def partial_date(self, name: str, *, required: bool = True) -> str | None:
         value = self.data.get(name)
         if value is None and not required:
@@ -138,6 +180,7 @@ class _Entry:
             raise self.fail(name, "must be a quoted date: 'YYYY', 'YYYY-MM' or 'YYYY-MM-DD'")
         return value
 
+    @_noting(None)
     def day(self, name: str) -> dt.date:
         value = self.data.get(name)
         try:
@@ -145,6 +188,7 @@ class _Entry:
         except ValueError:
             raise self.fail(name, "must be a date 'YYYY-MM-DD'") from None
 
+    @_noting(None)
     def pattern(self, name: str, regex: re.Pattern[str], what: str) -> str | None:
         value = self.data.get(name)
         if value is None:
@@ -153,10 +197,19 @@ class _Entry:
             raise self.fail(name, f"is not a well-formed {what}")
         return value.strip()
 
+    @_noting(False)
     def flag(self, name: str) -> bool:
         value = self.data.get(name, False)
         if not isinstance(value, bool):
             raise self.fail(name, "must be true or false")
+        return value
+
+    @_noting(())
+    def names(self, name: str, regex: re.Pattern[str], what: str) -> Sequence[str]:
+        """An optional list of short names (topic keys, language codes)."""
+        value = self.data.get(name) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) and regex.match(v) for v in value):
+            raise self.fail(name, f"must be a list of {what}")
         return value
 
 
@@ -169,61 +222,78 @@ def _sourced(entry: _Entry) -> Row:
 _SOURCED = ("key", "text", "keywords", "source", "reviewed")
 
 
-def _read_sources(file: str, items: list[Any], content: Content) -> None:
+def _entries(file: str, section: str, items: Any, allowed: Iterable[str],
+             content: Content) -> Iterable[tuple[int, _Entry]]:
+    """The entries of a list section, with their place in it; a non-mapping is noted and skipped."""
+    if not isinstance(items, list):
+        content.problems.append(where(file, section, "-", "must be a list of entries"))
+        return
     for i, item in enumerate(items):
-        e = _Entry(file, f"sources[{i}]", item, ("key", "title", "url", "published"))
+        try:
+            yield i, _Entry(file, f"{section}[{i}]", item, allowed)
+        except KnowledgeError as error:
+            content.problems.extend(error.problems)
+
+
+def _read_sources(file: str, items: Any, content: Content) -> None:
+    for i, e in _entries(file, "sources", items, ("key", "title", "url", "published"), content):
         title_sq, title_en = e.pair("title")
         content.add(Source, {
-            "key": e.key(), "title_sq": title_sq, "title_en": title_en,
+            "key": e.key(), "title_sq": title_sq, "title_en": title_en, "position": i,
             "url": e.pattern("url", _URL, "URL"), "published": e.partial_date("published", required=False)},
             e)
 
 
-def _read_topic(file: str, topic: Any, facts: list[Any], content: Content) -> None:
-    t = _Entry(file, "topic", topic, ("key", "title", "next_step"))
+def _read_topic(file: str, topic: Any, facts: Any, content: Content) -> None:
+    try:
+        t = _Entry(file, "topic", topic, ("key", "title", "next_step"))
+    except KnowledgeError as error:
+        content.problems.extend(error.problems)
+        return
     topic_key = t.key()
     title_sq, title_en = t.pair("title")
     next_sq, next_en = t.pair("next_step")
     content.add(Topic, {"key": topic_key, "title_sq": title_sq, "title_en": title_en,
                         "next_step_sq": next_sq, "next_step_en": next_en}, t)
     summaries = 0
-    for i, item in enumerate(facts):
-        e = _Entry(file, f"facts[{i}]", item, (*_SOURCED, "summary"))
+    for i, e in _entries(file, "facts", facts, (*_SOURCED, "summary"), content):
         text_sq, text_en = e.pair("text")
         summary = e.flag("summary")
         summaries += summary
-        content.add(Fact, {"key": e.key(), "topic_key": topic_key, "summary": summary,
+        content.add(Fact, {"key": e.key(), "topic_key": topic_key, "summary": summary, "position": i,
                            "text_sq": text_sq, "text_en": text_en, **_sourced(e)}, e)
     if summaries != 1:
-        raise KnowledgeError(file, "facts", "summary", f"exactly one fact needs summary: true, found {summaries}")
+        content.problems.append(
+            where(file, "facts", "summary", f"exactly one fact needs summary: true, found {summaries}"))
 
 
-def _read_milestones(file: str, items: list[Any], content: Content) -> None:
-    for i, item in enumerate(items):
-        e = _Entry(file, f"milestones[{i}]", item, (*_SOURCED, "date", "topic"))
+def _read_milestones(file: str, items: Any, content: Content) -> None:
+    for i, e in _entries(file, "milestones", items, (*_SOURCED, "date", "topic"), content):
         text_sq, text_en = e.pair("text")
         content.add(Milestone, {
             "key": e.key(), "date": e.partial_date("date"), "topic_key": e.text("topic", limit=40),
-            "text_sq": text_sq, "text_en": text_en, **_sourced(e)}, e)
+            "position": i, "text_sq": text_sq, "text_en": text_en, **_sourced(e)}, e)
 
 
-def _read_organisations(file: str, items: list[Any], content: Content) -> None:
-    allowed = ("key", "name", "phone", "hours", "url", "helps_with", "topics", "source", "reviewed")
-    for i, item in enumerate(items):
-        e = _Entry(file, f"organisations[{i}]", item, allowed)
+ORGANISATION_FIELDS = ("key", "name", "city", "phone", "hours", "url", "languages", "helps_with",
+                       "topics", "source", "reviewed")
+
+
+def _read_organisations(file: str, items: Any, content: Content) -> None:
+    for i, e in _entries(file, "organisations", items, ORGANISATION_FIELDS, content):
         name_sq, name_en = e.pair("name")
         hours_sq, hours_en = e.pair("hours", required=False)
         helps_sq, helps_en = e.pair("helps_with")
-        topics = e.data.get("topics") or []
-        if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
-            raise e.fail("topics", "must be a list of topic keys")
-        keywords_sq, keywords_en = "", ""
+        languages = e.names("languages", _LANGUAGE_CODE, "language codes such as sq, en")
         content.add(Organisation, {
-            "key": e.key(), "name_sq": name_sq, "name_en": name_en,
+            "key": e.key(), "name_sq": name_sq, "name_en": name_en, "position": i,
+            "city": e.text("city", required=False, limit=80),
             "phone": e.pattern("phone", _PHONE, "phone number"),
             "hours_sq": hours_sq, "hours_en": hours_en, "url": e.pattern("url", _URL, "URL"),
-            "helps_with_sq": helps_sq, "helps_with_en": helps_en, "topics": "|".join(topics),
-            "keywords_sq": keywords_sq, "keywords_en": keywords_en,
+            "languages": "|".join(languages) or None,
+            "helps_with_sq": helps_sq, "helps_with_en": helps_en,
+            "topics": "|".join(e.names("topics", _KEY, "topic keys")),
+            "keywords_sq": "", "keywords_en": "",
             "source_key": e.text("source", limit=80), "reviewed": e.day("reviewed")}, e)
 
 
@@ -236,27 +306,37 @@ _SECTIONS: dict[frozenset[str], Callable[[str, dict[str, Any], Content], None]] 
 
 
 def read_knowledge(directory: Path) -> Content:
-    """Parses and validates every knowledge file; raises KnowledgeError on the first problem."""
+    """Parses and validates every knowledge file; raises one KnowledgeError listing every problem.
+
+    References between files are checked only when every file is valid on its own: a file
+    that cannot be read would otherwise show up again as dozens of "unknown topic" lines.
+    """
     content = Content()
     files = sorted(directory.glob("*.yml"))
     if not files:
-        raise KnowledgeError(str(directory), "-", "-", "no *.yml knowledge files found")
+        raise KnowledgeError(where(str(directory), "-", "-", "no *.yml knowledge files found"))
     for path in files:
-        name = path.name
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as error:
-            raise KnowledgeError(name, "-", "-", f"not valid YAML: {error}") from None
-        reader = _SECTIONS.get(frozenset(data) if isinstance(data, dict) else frozenset())
-        if reader is None:
-            raise KnowledgeError(name, "-", "-", "expected top-level keys " + " or ".join(
-                "+".join(sorted(keys)) for keys in _SECTIONS))
-        for section in data.values():
-            if not isinstance(section, list | dict):
-                raise KnowledgeError(name, "-", "-", "sections must be lists or mappings")
-        reader(name, data, content)
-    _check_references(content)
+        _read_file(path, content)
+    if not content.problems:
+        _check_references(content)
+    if content.problems:
+        raise KnowledgeError(*content.problems)
     return content
+
+
+def _read_file(path: Path, content: Content) -> None:
+    name = path.name
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        content.problems.append(where(name, "-", "-", f"not valid YAML: {error}"))
+        return
+    reader = _SECTIONS.get(frozenset(data) if isinstance(data, dict) else frozenset())
+    if reader is None:
+        content.problems.append(where(name, "-", "-", "expected top-level keys " + " or ".join(
+            "+".join(sorted(keys)) for keys in _SECTIONS)))
+        return
+    reader(name, data, content)
 
 
 def _check_references(content: Content) -> None:
@@ -266,12 +346,37 @@ def _check_references(content: Content) -> None:
     for model in (Fact, Milestone, Organisation):
         for row in content.rows[model]:
             if row["source_key"] not in sources:
-                raise content.fail(model, row["key"], "source",
-                                   f"unknown source '{row['source_key']}'")
+                content.problems.append(content.locate(model, row["key"], "source",
+                                                       f"unknown source '{row['source_key']}'"))
             named = [row.get("topic_key") or "", *row.get("topics", "").split("|")]
             for topic in filter(None, named):
                 if topic not in topics and topic not in CONTACT_TAGS:
-                    raise content.fail(model, row["key"], "topic", f"unknown topic '{topic}'")
+                    content.problems.append(content.locate(model, row["key"], "topic",
+                                                           f"unknown topic '{topic}'"))
+
+
+# The texts of an entry that must differ between the languages: the same text twice means
+# one translation is missing.
+_TRANSLATED = {Fact: ("text",), Milestone: ("text",), Organisation: ("name", "helps_with"),
+               Topic: ("title", "next_step"), Source: ("title",)}
+
+
+def audit(content: Content, today: dt.date | None = None) -> list[str]:
+    """Checks beyond what an import needs (`helpline kb check`): every text really translated,
+    and no review date in the future (a typo that would hide a fact from `kb stale`)."""
+    today = today or dt.date.today()
+    problems = []
+    for model, fields in _TRANSLATED.items():
+        for row in content.rows[model]:
+            for name in fields:
+                if row[f"{name}_sq"] == row[f"{name}_en"]:
+                    problems.append(content.locate(model, row["key"], name,
+                                                   "the 'sq' and 'en' texts are the same"))
+            reviewed = row.get("reviewed")
+            if reviewed is not None and reviewed > today:
+                problems.append(content.locate(model, row["key"], "reviewed",
+                                               f"{reviewed} is in the future"))
+    return problems
 
 
 def import_knowledge(session: Session, content: Content) -> ImportReport:
@@ -289,9 +394,11 @@ def import_knowledge(session: Session, content: Content) -> ImportReport:
             if current is None:
                 session.add(model(**values))
                 report.added.append(f"{model.__tablename__}:{values['key']}")
-            elif any(getattr(current, column) != value for column, value in values.items()):
-                for column, value in values.items():
-                    setattr(current, column, value)
+                continue
+            differing = {column for column, value in values.items() if getattr(current, column) != value}
+            for column in differing:
+                setattr(current, column, values[column])
+            if differing - _BOOKKEEPING:
                 report.changed.append(f"{model.__tablename__}:{values['key']}")
         session.flush()
         leftovers.append((model, existing))
@@ -305,8 +412,3 @@ def import_knowledge(session: Session, content: Content) -> ImportReport:
         info.revision += 1
         session.add(info)
     return report
-
-
-def create_schema(session: Session) -> None:
-    """Creates missing tables (schema migrations proper arrive with Alembic)."""
-    Base.metadata.create_all(session.get_bind())

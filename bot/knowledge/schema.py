@@ -12,7 +12,14 @@ from sqlalchemy.orm import declarative_base, declared_attr
 Base = declarative_base()
 
 
-class Source(Base):
+class _Ordered:
+    """Where an entry stands in its file, so that `helpline kb export` writes the files back as
+    they were; bookkeeping only: never part of an answer, and a reordering is not a change."""
+
+    position = Column(Integer, nullable=False, default=0, server_default="0")
+
+
+class Source(_Ordered, Base):
     """Where facts come from (a document, a news release, a regulation, our own guidance)."""
 
     __tablename__ = "sources"
@@ -34,7 +41,7 @@ class Topic(Base):
     next_step_en = Column(Text, nullable=False)
 
 
-class _Sourced:
+class _Sourced(_Ordered):
     """Columns shared by everything the assistant can say as a fact."""
 
     keywords_sq = Column(Text, nullable=False, default="")  # words people use to ask, "|"-joined
@@ -82,6 +89,8 @@ class Organisation(_Sourced, Base):
     helps_with_sq = Column(Text, nullable=False)
     helps_with_en = Column(Text, nullable=False)
     topics = Column(Text, nullable=False, default="")  # "|"-joined topic keys
+    city = Column(String(80))  # where its office is; empty for a national service
+    languages = Column(Text)  # "|"-joined language codes it serves in, when the sources say
 
 
 class StoreInfo(Base):

@@ -61,7 +61,15 @@ _OVERVIEW = re.compile(r"^\W*(?:\w+\W+){0,2}?(?:what (?:does|do|is|are)|whats|wh
                        r"explain|cfare (?:ben|bejne|eshte|jane)|c'(?:ben|eshte)|cka (?:ben|eshte)|"
                        r"qka (?:ben|ban|osht|eshte)|me trego per|me tregoni per)\b")
 OVERVIEW_BOOST = 0.08
-_HOW_MANY = re.compile(r"\b(how many|how much|number of|sa|sa veta|sa njerez|numri|numrin)\b")
+
+
+def is_overview(question: str) -> bool:
+    """Whether a question asks what something is or does, rather than for a detail."""
+    return bool(_OVERVIEW.search(fold(question)))
+_HOW_MANY = re.compile(r"\b(how many|how much|sa|sa veta|sa njerez)\b")
+# "What number do I call?", "numri i linjes": a document that gives a phone number.
+_PHONE_QUESTION = re.compile(r"\b(number|numri|numrin|numer|phone|telefon\w*|call|hotline|linj\w*)\b")
+PHONE_BOOST = 0.05
 _YEAR = re.compile(r"\b(19|20)\d\d\b")
 _NUMBER = re.compile(r"\d+(?:[ .,]\d+)*")
 # A general question ("what does IOM do against trafficking?") deserves the topic's overview;
@@ -69,7 +77,8 @@ _NUMBER = re.compile(r"\d+(?:[ .,]\d+)*")
 SUMMARY_BOOST = 0.05
 MILESTONE_PENALTY = 0.03
 WHEN_BOOST = 0.06
-HOW_MANY_BOOST = 0.05
+HOW_MANY_BOOST = 0.10
+MAX_CHAR_FEATURES = 500_000  # character n-grams kept at most (the most frequent ones)
 
 
 @lru_cache(maxsize=8192)
@@ -95,9 +104,13 @@ def document_text(doc: Document) -> str:
     return " ".join(terms(raw) + _numbers(raw))
 
 
+def _has_phone(doc: Document) -> bool:
+    return bool(doc.phone) or any(" " in n or len(n) >= 5 for n in _NUMBER.findall(doc.text.en))
+
+
 def _has_count(text: str) -> bool:
-    """Whether a text states a quantity or a phone number (a number that is not a year)."""
-    return any(not _YEAR.fullmatch(n) for n in _NUMBER.findall(text))
+    """Whether a text states a quantity: a number that is neither a year nor a phone number."""
+    return any(not _YEAR.fullmatch(n) and " " not in n and len(n) < 5 for n in _NUMBER.findall(text))
 
 
 @dataclass(frozen=True)
@@ -108,32 +121,66 @@ class Hit:
 
 
 class SearchIndex:
-    """TF-IDF over word stems and character n-grams, with optional per-topic boosts."""
+    """TF-IDF over word stems and character n-grams, with optional per-topic boosts.
+
+    The document vectors (L2-normalised by TfidfVectorizer) are kept transposed, one row of
+    postings per term, so that a query reads only the postings of its own terms: its cost grows
+    with how common the query's terms are, not with the size of the store.
+    """
 
     def __init__(self, documents: Sequence[Document]) -> None:
         self.documents = tuple(documents)
         corpus = [document_text(d) for d in self.documents]
         self._words = TfidfVectorizer(analyzer="word", token_pattern=r"\S+", sublinear_tf=True)
-        self._chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+        # max_features only bounds memory on a very large store (the shipped content has ~20k)
+        self._chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True,
+                                      max_features=MAX_CHAR_FEATURES)
         if any(corpus):  # an empty store (e.g. before the first import) finds nothing
-            self._word_matrix = self._words.fit_transform(corpus)
-            self._char_matrix = self._chars.fit_transform(corpus)
+            self._word_postings = self._words.fit_transform(corpus).T.tocsr()
+            self._char_postings = self._chars.fit_transform(corpus).T.tocsr()
         else:
             self.documents = ()
         self._dated = np.array([bool(_YEAR.search(d.text.en)) for d in self.documents])
         self._counted = np.array([_has_count(d.text.en) for d in self.documents])
+        self._phoned = np.array([_has_phone(d) for d in self.documents])
         self._summary = np.array([d.summary for d in self.documents], dtype=float)
         self._prior = np.array([SUMMARY_BOOST * d.summary
                                 - MILESTONE_PENALTY * (d.kind == "milestone") for d in self.documents])
+        by_topic: dict[str, list[int]] = {}
+        for i, doc in enumerate(self.documents):
+            for topic in doc.topics:
+                by_topic.setdefault(topic, []).append(i)
+        self._by_topic = {topic: np.array(rows) for topic, rows in by_topic.items()}
+        self._position = {doc.key: i for i, doc in enumerate(self.documents)}
 
     def similarity(self, query: str) -> np.ndarray:
         """Lexical similarity of the query to every document, 0..1."""
         text = " ".join(terms(query) + _numbers(query))
         if not text.strip() or not self.documents:
             return np.zeros(len(self.documents))
-        word = (self._word_matrix @ self._words.transform([text]).T).toarray().ravel()
-        char = (self._char_matrix @ self._chars.transform([text]).T).toarray().ravel()
+        word = (self._words.transform([text]) @ self._word_postings).toarray().ravel()
+        char = (self._chars.transform([text]) @ self._char_postings).toarray().ravel()
         return WORD_WEIGHT * word + CHAR_WEIGHT * char
+
+    def _boosts(self, topic_boosts: Mapping[str, float] | None,
+                document_boosts: Mapping[str, float] | None) -> np.ndarray | None:
+        """Per document: the largest boost among its topics, plus its own boost."""
+        if not topic_boosts and not document_boosts:
+            return None
+        boosts = np.zeros(len(self.documents))
+        for topic, boost in (topic_boosts or {}).items():
+            rows = self._by_topic.get(topic)
+            if rows is not None:
+                boosts[rows] = np.maximum(boosts[rows], boost)
+        for key, boost in (document_boosts or {}).items():
+            if key in self._position:
+                boosts[self._position[key]] += boost
+        return boosts
+
+    def similarity_to(self, query: str, document: Document) -> float:
+        """Lexical similarity of the query to one document."""
+        position = self.documents.index(document) if document in self.documents else None
+        return 0.0 if position is None else float(self.similarity(query)[position])
 
     def rank(self, query: str, topic_boosts: Mapping[str, float] | None = None,
              document_boosts: Mapping[str, float] | None = None, limit: int = 5) -> list[Hit]:
@@ -147,14 +194,24 @@ class SearchIndex:
         scores += self._prior * (similarity > 0)
         if when:
             scores += (WHEN_BOOST + MILESTONE_PENALTY) * self._dated
-        if _OVERVIEW.search(folded) and not when:
+        if is_overview(query) and not when:
             scores += OVERVIEW_BOOST * self._summary
         if _HOW_MANY.search(folded):
             scores += HOW_MANY_BOOST * self._counted
-        for i, doc in enumerate(self.documents):
-            if topic_boosts:
-                scores[i] += max((topic_boosts.get(t, 0.0) for t in doc.topics), default=0.0)
-            if document_boosts:
-                scores[i] += document_boosts.get(doc.key, 0.0)
-        order = np.argsort(-scores, kind="stable")[:limit]
-        return [Hit(self.documents[i], float(scores[i]), float(similarity[i])) for i in order]
+        if _PHONE_QUESTION.search(folded):
+            scores += PHONE_BOOST * self._phoned
+        boosts = self._boosts(topic_boosts, document_boosts)
+        if boosts is not None:
+            scores += boosts
+        return [Hit(self.documents[i], float(scores[i]), float(similarity[i])) for i in top(scores, limit)]
+
+
+def top(scores: np.ndarray, limit: int) -> np.ndarray:
+    """Indices of the `limit` highest scores, best first, ties in document order: what a stable
+    argsort gives, without sorting every document of a large store."""
+    if limit < len(scores):
+        threshold = np.partition(scores, len(scores) - limit)[len(scores) - limit]
+        candidates = np.flatnonzero(scores >= threshold)
+    else:
+        candidates = np.arange(len(scores))
+    return candidates[np.argsort(-scores[candidates], kind="stable")][:limit]

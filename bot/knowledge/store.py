@@ -1,8 +1,9 @@
 """Access to the knowledge store: sessions, and an immutable snapshot of what can be said.
 
-Actions ask for `store.snapshot()`; it costs one tiny query while content is unchanged and
-rebuilds the documents and the search index only after an import changed something. A
-snapshot is never mutated, so concurrent action calls share it safely.
+Actions ask for `store.snapshot()`; it costs one session with one tiny query while content is
+unchanged, and rebuilds the documents and the search index only after an import changed
+something. A snapshot is never mutated, so concurrent action calls share it safely; the store
+itself holds only the connection pool and a reference to the latest snapshot.
 """
 
 from __future__ import annotations
@@ -21,13 +22,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.knowledge.loader import (
-    CONTACT_TAGS,
-    ImportReport,
-    create_schema,
-    import_knowledge,
-    read_knowledge,
-)
+from bot.knowledge.export import export_knowledge
+from bot.knowledge.loader import CONTACT_TAGS, ImportReport, import_knowledge, read_knowledge
+from bot.knowledge.migrations import upgrade_schema
 from bot.knowledge.schema import Fact, Milestone, Organisation, Source, StoreInfo, Topic
 from bot.language import Lang
 
@@ -79,6 +76,12 @@ class Document:
     reviewed: dt.date
     summary: bool = False
     phone: str | None = None
+    # organisations only: what the services directory lists
+    name: Bilingual | None = None
+    hours: Bilingual | None = None
+    url: str | None = None
+    city: str | None = None
+    languages: tuple[str, ...] = ()
 
     @property
     def topic(self) -> str:
@@ -106,8 +109,10 @@ class Snapshot:
     def summary_of(self, topic: str) -> Document | None:
         return next((d for d in self.documents if d.summary and d.topic == topic), None)
 
-    def organisations(self, topic: str) -> list[Document]:
-        return [d for d in self.documents if d.kind == "organisation" and topic in d.topics]
+    def organisations(self, topic: str | None = None) -> list[Document]:
+        """The organisations of a topic or tag (all of them without one)."""
+        return [d for d in self.documents
+                if d.kind == "organisation" and (topic is None or topic in d.topics)]
 
 
 def _organisation_text(org: Organisation, language: Lang) -> str:
@@ -130,9 +135,15 @@ class KnowledgeStore:
         parsed = make_url(self.url)
         if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # pool_pre_ping: a connection that died while the database was away is replaced
+        # before use, so answers resume by themselves when the database is back.
         self.engine: Engine = create_engine(self.url, future=True, pool_pre_ping=True)
         self._sessions = sessionmaker(self.engine, future=True, expire_on_commit=False)
         self._snapshot: Snapshot | None = None
+
+    def close(self) -> None:
+        """Closes the pooled connections (a command line run ends; tests drop their database)."""
+        self.engine.dispose()
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -140,26 +151,42 @@ class KnowledgeStore:
         with self._sessions.begin() as session:
             yield session
 
+    def upgrade(self) -> None:
+        """Creates the tables, or migrates existing ones in place, to the newest schema."""
+        upgrade_schema(self.engine)
+
     def import_directory(self, directory: Path = KNOWLEDGE_DIR) -> ImportReport:
         """Validates every file first, then loads all of it in one transaction."""
         content = read_knowledge(directory)
-        with self.session() as session:
-            create_schema(session)
+        self.upgrade()
         with self.session() as session:
             return import_knowledge(session, content)
 
+    def export_directory(self, directory: Path) -> list[Path]:
+        """Writes the store's content as knowledge files (see bot.knowledge.export)."""
+        with self.session() as session:
+            return export_knowledge(session, directory)
+
+    @staticmethod
+    def _revision(session: Session) -> int:
+        info = session.get(StoreInfo, 1)
+        return info.revision if info else 0
+
     def revision(self) -> int:
         with self.session() as session:
-            info = session.get(StoreInfo, 1)
-            return info.revision if info else 0
+            return self._revision(session)
 
     def snapshot(self) -> Snapshot:
-        """The current content; rebuilt only when an import has changed it."""
-        revision = self.revision()
-        cached = self._snapshot
-        if cached is not None and cached.revision == revision:
-            return cached
+        """The current content; rebuilt only when an import has changed it.
+
+        One session reads the revision and, if it moved, the content, so both come from the
+        same transaction and an action call never holds more than one connection.
+        """
         with self.session() as session:
+            revision = self._revision(session)
+            cached = self._snapshot
+            if cached is not None and cached.revision == revision:
+                return cached
             fresh = self._load(session, revision)
         self._snapshot = fresh
         return fresh
@@ -191,5 +218,7 @@ class KnowledgeStore:
                 tuple(sorted((t for t in o.topics.split("|") if t), key=lambda t: t in CONTACT_TAGS)),
                 Bilingual(_organisation_text(o, "sq"), _organisation_text(o, "en")),
                 Bilingual(o.keywords_sq, o.keywords_en), sources[o.source_key], o.reviewed,
-                phone=o.phone))
+                phone=o.phone, name=Bilingual(o.name_sq, o.name_en),
+                hours=Bilingual(o.hours_sq, o.hours_en) if o.hours_sq and o.hours_en else None,
+                url=o.url, city=o.city, languages=tuple(filter(None, (o.languages or "").split("|")))))
         return Snapshot(revision, tuple(docs), topics)
