@@ -72,8 +72,8 @@ class WebServers(Servers):
         self.action_port, self.rasa_port, self.web_port = free_ports(3)
         endpoints = self.workdir / "endpoints.yml"
         endpoints.write_text("action_endpoint:\n"
-                             f"  url: http://127.0.0.1:{self.action_port}/webhook\n",
-                             encoding="utf-8")
+                             f"  url: http://127.0.0.1:{self.action_port}/webhook\n"
+                             + getattr(self, "extra_endpoints", ""), encoding="utf-8")
         rasa = str(VENV_BIN / "rasa")
         self.actions = Process("action server", [
             rasa, "run", "actions", "--actions", "actions", "--port", str(self.action_port),

@@ -5,7 +5,7 @@
  *   <script src="https://your-host/widget/widget.js" defer></script>
  * Optional attributes on that tag: data-rasa-url (the assistant's public URL; without it the
  * widget reads config.json next to widget.js), data-exit-url (the neutral page of the quick
- * exit), data-lang ("sq" or "en").
+ * exit), data-lang ("sq" or "en"), data-open="true" (start with the chat open).
  *
  * Safety rules kept here: the conversation lives in sessionStorage only (never localStorage or
  * cookies); every text is put in the page with textContent, never innerHTML; message content
@@ -195,7 +195,7 @@ function linkify(text, newWindowLabel) {
     fragment.append(text.slice(last, match.index));
     fragment.append(h("a", {
       href: url.href, target: "_blank", rel: "noopener noreferrer", referrerpolicy: "no-referrer",
-    }, address, h("span", { class: "hlw-sr", text: ` ${newWindowLabel}` })));
+    }, address, h("span", { class: "hlw-sr hlw-new-window", text: ` ${newWindowLabel}` })));
     last = match.index + address.length;
   }
   fragment.append(text.slice(last));
@@ -270,7 +270,7 @@ class Connection {
     });
     this.socket.on("disconnect", (reason) => {
       this.ready = false;
-      if (this.closed) return;
+      if (this.closed || reason === "io client disconnect") return; // we closed it on purpose
       this.events.onState("reconnecting");
       if (reason === "io server disconnect") this.socket.connect();
     });
@@ -351,7 +351,7 @@ class Widget {
     this.sessionId = storage.get(KEY.session) || newSessionId();
     storage.set(KEY.session, this.sessionId);
     this.entries = this.loadEntries();
-    this.bindings = []; // [element, key, attribute] re-labelled on a language switch
+    this.bindings = []; // [element, key, attribute] of the frame, re-labelled on a switch
     this.connection = null;
     this.typingTimer = null;
     this.typingLimit = null;
@@ -521,7 +521,7 @@ class Widget {
     }
     const item = h("div", { class: `hlw-msg hlw-${entry.from}` }, bubble);
     if (entry.buttons && entry.buttons.length) {
-      const group = this.label(h("div", { class: "hlw-replies", role: "group" }), "replies", "aria-label");
+      const group = h("div", { class: "hlw-replies", role: "group", "aria-label": this.t("replies") });
       entry.buttons.forEach((button) => group.append(h("button", {
         type: "button", class: "hlw-reply",
         onclick: () => this.sendPayload(button.title, button.payload),
@@ -560,9 +560,17 @@ class Widget {
     this.panel.lang = code;
     this.dock.lang = code;
     this.bindings.forEach(([el, key, attribute]) => this.applyLabel(el, key, attribute));
+    // the messages' hidden labels (the messages themselves stay as they were said)
     this.log.querySelectorAll(".hlw-who").forEach((el) => {
       el.textContent = `${this.t(el.dataset.who)}: `;
     });
+    this.log.querySelectorAll(".hlw-new-window").forEach((el) => {
+      el.textContent = ` ${this.t("newWindow")}`;
+    });
+    this.log.querySelectorAll(".hlw-replies").forEach((el) => {
+      el.setAttribute("aria-label", this.t("replies"));
+    });
+    this.log.querySelectorAll(".hlw-image").forEach((el) => el.setAttribute("alt", this.t("image")));
     this.languageButtons.forEach((button) => {
       button.setAttribute("aria-pressed", String(button.dataset.lang === code));
     });
@@ -706,11 +714,11 @@ let exitUrl = DEFAULT_EXIT_URL;
 let lastEscape = 0;
 
 function quickExit() {
-  storage.clearWidget();
   try {
-    if (widget) widget.destroy();
+    if (widget) widget.destroy(); // first: no reply may arrive and be stored afterwards
     document.documentElement.style.visibility = "hidden";
   } finally {
+    storage.clearWidget();
     window.location.replace(exitUrl);
   }
 }
