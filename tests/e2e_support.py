@@ -202,6 +202,12 @@ class Servers:
         self._wait_for(f"{self.url}/", self.rasa, deadline)
         self.startup_seconds = time.monotonic() - started
 
+    def wait_for_actions(self) -> None:
+        """Waits until the action server answers its health check."""
+        assert self.actions is not None
+        self._wait_for(f"http://127.0.0.1:{self.action_port}/health", self.actions,
+                       time.monotonic() + STARTUP_TIMEOUT)
+
     def restart_rasa(self) -> None:
         """Stops the Rasa server and starts it again on the same port (the action server stays)."""
         assert self.rasa is not None

@@ -345,3 +345,29 @@ def test_personal_identifiers_never_reach_the_tracker_store(durable_servers: Ser
     assert "[ID]" in data and "[PHONE]" in data and "[EMAIL]" in data
     for secret in ("BA1234567", "123 4567", "ana@example.com"):
         assert secret not in data
+
+
+# --- Faults: the action server goes down and comes back ----------------------------------------
+
+@pytest.fixture(scope="module")
+def fragile_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    running = Servers(tmp_path_factory.mktemp("fragile"))
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+def test_action_server_down_gets_an_apology_then_service_recovers(fragile_servers: Servers) -> None:
+    chat = Conversation(fragile_servers, "fault")
+    chat.expect(UK_QUESTION_EN, contains=("450",), language="en")
+    assert fragile_servers.actions is not None
+    fragile_servers.actions.stop()
+    turn = chat.say(UK_QUESTION_EN)
+    chat.check("116 006" in turn.text and "Sorry" in turn.text, turn, "expected an apology")
+    emergency = chat.say("they took my passport and locked me in")  # needs no action server
+    chat.check("112" in emergency.first_text[:300], emergency, "expected emergency numbers")
+    fragile_servers.actions.start(fragile_servers.env)
+    fragile_servers.wait_for_actions()
+    chat.expect(UK_QUESTION_EN, contains=("450", "Source"), language="en")

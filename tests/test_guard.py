@@ -43,11 +43,17 @@ def test_rate_limiter_allows_a_burst_then_refuses_then_recovers() -> None:
     assert limiter.allow("a", now=11.5)
 
 
-async def _send(text: str, limiter: RateLimiter | None = None) -> tuple[list[str], list[dict]]:
+async def _send(text: str, limiter: RateLimiter | None = None, *, reply: str | None = "ok",
+                fail: bool = False) -> tuple[list[str], list[dict]]:
+    """Sends one message through the guard to a handler that answers `reply` (or nothing)."""
     seen: list[str] = []
 
     async def handler(message: UserMessage) -> None:
         seen.append(message.text)
+        if fail:
+            raise RuntimeError("the action server is down")
+        if reply:
+            await message.output_channel.send_response(message.sender_id, {"text": reply})
 
     output = CollectingOutputChannel()
     await guard(handler, limiter)(UserMessage(text, output, "sender-1"))
@@ -62,7 +68,17 @@ async def test_a_too_long_message_is_answered_but_not_processed() -> None:
 
 async def test_a_normal_message_reaches_rasa_cleaned() -> None:
     seen, replies = await _send("  sa dite\x00 pa vize?  ")
-    assert seen == ["sa dite pa vize?"] and replies == []
+    assert seen == ["sa dite pa vize?"] and [r["text"] for r in replies] == ["ok"]
+
+
+async def test_a_turn_without_any_reply_gets_an_apology_with_the_helpline() -> None:
+    _, replies = await _send("pershendetje", reply=None)
+    assert len(replies) == 1 and "116 006" in replies[0]["text"] and "Sorry" in replies[0]["text"]
+
+
+async def test_a_failing_turn_gets_an_apology_not_an_exception() -> None:
+    _, replies = await _send("pershendetje", fail=True)
+    assert len(replies) == 1 and "112" in replies[0]["text"]
 
 
 async def test_a_flooding_sender_gets_a_polite_answer() -> None:

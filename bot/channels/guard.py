@@ -6,12 +6,15 @@ web widget, REST and any messaging channel added later:
   passport/ID numbers, IBANs) are replaced, so they are never stored or logged (bot/privacy.py);
 - a message over MAX_CHARS gets a short reply (with the emergency numbers) and is not processed;
 - a sender who writes faster than a person can gets a polite "slow down";
+- a turn that produced no reply (the action server or the database failed) gets a short
+  apology with the helpline, never silence;
 - "/intent{json}" is accepted only when it is a button payload the assistant offers; typed by
   hand it is treated as plain text, so nobody can set slots or trigger internal intents.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -20,18 +23,22 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 
 from bot.language import clean
 from bot.privacy import redact
 
 ROOT = Path(__file__).resolve().parents[2]
+logger = logging.getLogger(__name__)
 MAX_CHARS = 2000
 RATE_LIMIT = 20  # messages per sender ...
 RATE_WINDOW = 60.0  # ... per this many seconds
 TOO_LONG = ("Mesazhi është shumë i gjatë. Ju lutem shkruani shkurt çfarë ju duhet.\n"
             "Your message is too long. Please write briefly what you need.\n"
             "Në rrezik / In danger: 112 · 116 006")
+SOMETHING_FAILED = ("Më vjen keq, diçka nuk funksionoi. Provoni përsëri pas pak, ose telefononi 116 006.\n"
+                    "Sorry, something went wrong. Please try again shortly, or call 116 006.\n"
+                    "Në rrezik / In danger: 112")
 TOO_FAST = ("Ju lutem prisni pak para mesazhit tjetër. / Please wait a moment before your next "
             "message.\nNë rrezik / In danger: 112 · 116 006")
 
@@ -79,6 +86,21 @@ class RateLimiter:
         return True
 
 
+class CountingOutput(OutputChannel):
+    """Passes every reply on to the real output channel and counts them."""
+
+    def __init__(self, inner: OutputChannel) -> None:
+        self.inner = inner
+        self.sent = 0
+
+    def name(self) -> str:  # type: ignore[override] - the wrapped channel's name, per instance
+        return self.inner.name()
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        self.sent += 1
+        await self.inner.send_response(recipient_id, message)
+
+
 def guard(on_new_message: OnNewMessage, limiter: RateLimiter | None = None) -> OnNewMessage:
     """Wraps a channel's message handler with the checks above."""
     limiter = limiter or RateLimiter()
@@ -92,6 +114,14 @@ def guard(on_new_message: OnNewMessage, limiter: RateLimiter | None = None) -> O
             await message.output_channel.send_text_message(message.sender_id, TOO_FAST)
             return None
         message.text = sanitise(raw, offered_payloads())
-        return await on_new_message(message)
+        output = message.output_channel = CountingOutput(message.output_channel)
+        try:
+            result = await on_new_message(message)
+        except Exception:  # whatever failed, the person must not be left unanswered
+            logger.exception("processing a message failed")
+            result = None
+        if output.sent == 0:  # every turn of this assistant answers; silence means a failure
+            await output.inner.send_text_message(message.sender_id, SOMETHING_FAILED)
+        return result
 
     return guarded
