@@ -19,6 +19,8 @@ import typer
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, create_engine, delete, func, select
 from sqlalchemy.engine import Engine
 
+from bot.privacy import hash_sender
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_URL = f"sqlite:///{ROOT / 'var' / 'tracker.db'}"
 DAY = 86_400.0
@@ -57,12 +59,14 @@ def purge_older_than(days: float, url: str | None = None, now: float | None = No
 
 
 def delete_conversation(sender_id: str, url: str | None = None) -> int:
-    """Deletes every stored event of one sender; returns the number of events removed."""
+    """Deletes every stored event of one sender (given as the channel's sender id, which is
+    stored hashed); returns the number of events removed."""
+    stored_as = (sender_id, hash_sender(sender_id))
     engine = _engine(url)
     with engine.begin() as connection:
         if not engine.dialect.has_table(connection, "events"):
             return 0
-        return connection.execute(delete(EVENTS).where(EVENTS.c.sender_id == sender_id)).rowcount
+        return connection.execute(delete(EVENTS).where(EVENTS.c.sender_id.in_(stored_as))).rowcount
 
 
 app = typer.Typer(help="Stored conversations (retention).", no_args_is_help=True)

@@ -3,13 +3,20 @@
 The channel guard applies `redact()` to every incoming message, so phone numbers, e-mail
 addresses, passport and ID numbers and IBANs never reach the NLU, the tracker store or the
 logs. The assistant never needs them: it answers with facts, not with the user's details.
-Short numbers (112, 116 006, a year, "3 months") are left alone.
+Short numbers (112, 116 006, a year, "3 months") are left alone. Sender ids are stored only
+as keyed hashes (`hash_sender`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
 import re
+import secrets
 from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
 
 # Order matters: IBANs and e-mails contain what would otherwise look like IDs or phones.
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -39,3 +46,28 @@ def redact(text: str) -> str:
     for placeholder, pattern in _PATTERNS:
         text = pattern.sub(_replace(placeholder), text)
     return text
+
+
+KEY_FILE = Path(__file__).resolve().parents[1] / "var" / "sender.key"
+
+
+@lru_cache(maxsize=1)
+def _sender_key() -> bytes:
+    """HELPLINE_SENDER_KEY, or a random key kept in var/sender.key (made on first use)."""
+    configured = os.environ.get("HELPLINE_SENDER_KEY")
+    if configured:
+        return configured.encode()
+    KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with KEY_FILE.open("xb") as handle:  # only the first process creates it
+            handle.write(secrets.token_hex(32).encode())
+    except FileExistsError:
+        pass
+    return KEY_FILE.read_bytes().strip()
+
+
+def hash_sender(sender_id: str) -> str:
+    """The id a conversation is stored under: a keyed hash, so the store holds no phone number,
+    Messenger id or session id that could identify the person."""
+    digest = hmac.new(_sender_key(), sender_id.encode(), hashlib.sha256).hexdigest()
+    return f"h-{digest[:40]}"

@@ -17,6 +17,8 @@ import pytest
 import requests
 from e2e_support import Conversation, Servers, Turn, fold, language_of
 
+from bot.privacy import hash_sender
+
 pytestmark = pytest.mark.e2e
 
 UK_QUESTION_SQ = "Sa emigrantë janë kthyer nga Anglia me programin e kthimit vullnetar?"
@@ -339,9 +341,12 @@ def test_personal_identifiers_never_reach_the_tracker_store(durable_servers: Ser
     stored = sqlite3.connect(durable_servers.workdir / "tracker.db")
     try:
         data = "\n".join(row[0] for row in stored.execute(
-            "select data from events where sender_id = ?", (chat.sender,)))
+            "select data from events where sender_id = ?", (hash_sender(chat.sender),)))
+        raw_ids = stored.execute("select count(*) from events where sender_id = ? or data like ?",
+                                 (chat.sender, f"%{chat.sender}%")).fetchone()[0]
     finally:
         stored.close()
+    assert raw_ids == 0, "the channel's sender id must only be stored hashed"
     assert "[ID]" in data and "[PHONE]" in data and "[EMAIL]" in data
     for secret in ("BA1234567", "123 4567", "ana@example.com"):
         assert secret not in data

@@ -86,3 +86,16 @@ async def test_a_flooding_sender_gets_a_polite_answer() -> None:
     await _send("one", limiter)
     seen, replies = await _send("two", limiter)
     assert seen == [] and "wait" in replies[0]["text"]
+
+
+async def test_rasa_sees_a_hashed_sender_but_replies_reach_the_real_one() -> None:
+    seen_ids: list[str] = []
+
+    async def handler(message: UserMessage) -> None:
+        seen_ids.append(message.sender_id)
+        await message.output_channel.send_response(message.sender_id, {"text": "ok"})
+
+    output = CollectingOutputChannel()
+    await guard(handler)(UserMessage("hello", output, "+355691234567"))
+    assert seen_ids[0].startswith("h-") and "355691234567" not in seen_ids[0]
+    assert output.messages[0]["recipient_id"] == "+355691234567"

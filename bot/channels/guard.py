@@ -2,6 +2,7 @@
 
 Each channel module wraps Rasa's `on_new_message` with `guard()`, so the same rules hold on the
 web widget, REST and any messaging channel added later:
+- the conversation is stored under a keyed hash of the sender id, never the id itself;
 - control characters are removed, and personal identifiers (phone numbers, e-mail addresses,
   passport/ID numbers, IBANs) are replaced, so they are never stored or logged (bot/privacy.py);
 - a message over MAX_CHARS gets a short reply (with the emergency numbers) and is not processed;
@@ -26,7 +27,7 @@ import yaml
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
 from bot.language import clean
-from bot.privacy import redact
+from bot.privacy import hash_sender, redact
 
 ROOT = Path(__file__).resolve().parents[2]
 logger = logging.getLogger(__name__)
@@ -87,10 +88,12 @@ class RateLimiter:
 
 
 class CountingOutput(OutputChannel):
-    """Passes every reply on to the real output channel and counts them."""
+    """Passes every reply on to the real output channel, addressed to the real sender, and
+    counts them (Rasa itself only knows the hashed sender id)."""
 
-    def __init__(self, inner: OutputChannel) -> None:
+    def __init__(self, inner: OutputChannel, recipient_id: str) -> None:
         self.inner = inner
+        self.recipient_id = recipient_id
         self.sent = 0
 
     def name(self) -> str:  # type: ignore[override] - the wrapped channel's name, per instance
@@ -98,7 +101,7 @@ class CountingOutput(OutputChannel):
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
         self.sent += 1
-        await self.inner.send_response(recipient_id, message)
+        await self.inner.send_response(self.recipient_id, message)
 
 
 def guard(on_new_message: OnNewMessage, limiter: RateLimiter | None = None) -> OnNewMessage:
@@ -114,14 +117,16 @@ def guard(on_new_message: OnNewMessage, limiter: RateLimiter | None = None) -> O
             await message.output_channel.send_text_message(message.sender_id, TOO_FAST)
             return None
         message.text = sanitise(raw, offered_payloads())
-        output = message.output_channel = CountingOutput(message.output_channel)
+        sender = str(message.sender_id)
+        output = message.output_channel = CountingOutput(message.output_channel, sender)
+        message.sender_id = hash_sender(sender)
         try:
             result = await on_new_message(message)
         except Exception:  # whatever failed, the person must not be left unanswered
             logger.exception("processing a message failed")
             result = None
         if output.sent == 0:  # every turn of this assistant answers; silence means a failure
-            await output.inner.send_text_message(message.sender_id, SOMETHING_FAILED)
+            await output.inner.send_text_message(sender, SOMETHING_FAILED)
         return result
 
     return guarded
