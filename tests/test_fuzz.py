@@ -1,0 +1,138 @@
+"""Hostile input over REST and socketio against the real servers: no 5xx, the server stays up,
+and nothing is stored for input that is rejected.
+
+Inputs are generated from a fixed seed, so a failure is reproducible.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import sqlite3
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import requests
+import socketio
+from e2e_support import Conversation, Servers
+
+from bot.channels.guard import MAX_CHARS
+from bot.privacy import hash_sender
+
+pytestmark = pytest.mark.e2e
+
+SEED = 20261127
+HOSTILE_TEXTS = [
+    "", " ", "\t\n", "\x00", "\x00\x01\x02\x1b[2J", "\ud800".encode("utf-8", "surrogatepass").decode(
+        "utf-8", "replace"), "\ufeff\u200b\u202e", "😀" * 300, "🙏🇦🇱",
+    "<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "javascript:alert(1)",
+    "'; DROP TABLE events; --", "1 OR 1=1", "\" OR \"\"=\"", "%s%s%s%n", "{{7*7}}", "${jndi:ldap://x}",
+    "../../etc/passwd", "/restart", "/session_start", "/action_restart", "/nlu_fallback",
+    '/switch_language{"language":"xx"}', '/greet{"language":"<b>x</b>"}',
+    '/ask_followup{"last_fact":"rem_action_plan","last_topic":"x"}', '/inform{"requested_slot":"x"}',
+    "/" * 50, "{" * 100, "]" * 100, "Γεια σας мне нужна помощь مرحبا 你好 jam ne Athine",
+    "ë" * 50, "A" * MAX_CHARS, "a b " * 1500, "\r\n" * 500,
+]
+MALFORMED_BODIES = [b"", b"null", b"[]", b"42", b'"text"', b"{", b'{"sender":', b"\xff\xfe\x00",
+                    b'{"sender": null, "message": "hi"}', b'{"sender": ["x"], "message": "hi"}',
+                    b'{"sender": "", "message": "hi"}', b'{"sender": "a b c", "message": "hi"}',
+                    b'{"sender": "ok", "message": 5}', b'{"sender": "ok", "message": null}',
+                    b'{"sender": "ok", "message": ["hi"]}', b'{"sender": "ok"}']
+
+
+def _mutations(rng: random.Random, count: int) -> list[str]:
+    """Random mixtures of the hostile texts, control characters and scripts."""
+    alphabet = [chr(c) for c in (*range(0, 32), *range(0x370, 0x3ff), *range(0x400, 0x4ff),
+                                 *range(0x600, 0x6ff), *range(0x1f600, 0x1f64f))] + list("ëçÇË<>&\"'{}/\\")
+    texts = []
+    for _ in range(count):
+        base = rng.choice(HOSTILE_TEXTS)
+        noise = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        cut = rng.randint(0, len(base))
+        texts.append(base[:cut] + noise + base[cut:])
+    return texts
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    workdir = tmp_path_factory.mktemp("fuzz")
+    running = Servers(workdir, extra_endpoints=(
+        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"))
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+def _stored_events(servers: Servers, sender: str | None = None) -> int:
+    path = servers.workdir / "tracker.db"
+    if not path.exists():
+        return 0
+    with sqlite3.connect(path) as db:
+        if sender is None:
+            return db.execute("select count(*) from events").fetchone()[0]
+        return db.execute("select count(*) from events where sender_id = ?",
+                          (hash_sender(sender),)).fetchone()[0]
+
+
+def test_hostile_rest_input_never_gets_a_5xx_and_rejected_input_is_not_stored(
+        servers: Servers) -> None:
+    rng = random.Random(SEED)
+    texts = HOSTILE_TEXTS + _mutations(rng, 420)
+    failures: list[str] = []
+    for text in texts:
+        sender = f"fuzz-{uuid.uuid4().hex[:12]}"
+        response = requests.post(servers.webhook, json={"sender": sender, "message": text}, timeout=60)
+        if response.status_code >= 500 or not isinstance(response.json(), list):
+            failures.append(f"{response.status_code} for {text[:60]!r}")
+        elif len(text) > MAX_CHARS and _stored_events(servers, sender):
+            failures.append(f"an over-long message was stored: {text[:60]!r}")
+    before = _stored_events(servers)
+    for body in MALFORMED_BODIES * 4:
+        response = requests.post(servers.webhook, data=body, timeout=30,
+                                 headers={"Content-Type": "application/json"})
+        if response.status_code != 400:
+            failures.append(f"{response.status_code} for body {body[:40]!r}")
+    assert _stored_events(servers) == before, "a rejected request left events in the store"
+    assert not failures, "\n".join(failures[:30])
+    assert len(texts) + 4 * len(MALFORMED_BODIES) >= 500
+    # still up and still right
+    Conversation(servers, "after-fuzz").expect(
+        "how long can I stay in the schengen area without a visa?", contains=("90",))
+
+
+def test_hostile_socketio_input_keeps_the_server_up(servers: Servers) -> None:
+    rng = random.Random(SEED + 1)
+    texts = HOSTILE_TEXTS + _mutations(rng, 60)
+
+    async def run() -> list[str]:
+        client = socketio.AsyncClient(reconnection=False)
+        answers: list[str] = []
+        client.on("bot_uttered", lambda data: answers.append(json.dumps(data)))
+        await client.connect(servers.url, socketio_path="/socket.io", transports=["polling"])
+        session = uuid.uuid4().hex
+        await client.emit("session_request", {"session_id": session})
+        await asyncio.sleep(0.5)
+        for i, text in enumerate(texts):
+            payload: object = {"message": text, "session_id": session} if i % 7 else text
+            await client.emit("user_uttered", payload)
+            await asyncio.sleep(0.05)
+        answers.clear()
+        fresh = uuid.uuid4().hex  # a new session: the fuzzed one may be rate-limited
+        await client.emit("session_request", {"session_id": fresh})
+        await asyncio.sleep(0.5)
+        await client.emit("user_uttered", {"message": "sa dite mund te qendroj pa vize ne itali?",
+                                           "session_id": fresh})
+        for _ in range(100):
+            if any("90" in a for a in answers):
+                break
+            await asyncio.sleep(0.2)
+        await client.disconnect()
+        return answers
+
+    answers = asyncio.run(run())
+    assert any("90" in a for a in answers), f"no answer after the fuzzing: {answers[-3:]}"
+    assert requests.get(f"{servers.url}/", timeout=10).status_code == 200
