@@ -1,4 +1,5 @@
-"""Retention and deletion of stored conversations, on a real Rasa SQL tracker store."""
+"""Retention and deletion of stored conversations, on Rasa's real SQL tracker store, on SQLite
+and on PostgreSQL (the `database_url` fixture gives each test an empty database on both)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.conversations import DAY, delete_conversation, purge_older_than
 
 
-def _store(path: Path) -> tuple[SQLTrackerStore, str]:
-    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(path))
-    return store, f"sqlite:///{path}"
+def _store(url: str) -> tuple[SQLTrackerStore, str]:
+    # Rasa's tracker store accepts a full database URL as its host
+    return SQLTrackerStore(Domain.empty(), host=url), url
 
 
 async def _save(store: SQLTrackerStore, sender: str, age_days: float) -> None:
@@ -27,8 +28,8 @@ async def _save(store: SQLTrackerStore, sender: str, age_days: float) -> None:
     await store.save(tracker)
 
 
-async def test_purge_deletes_only_conversations_older_than_the_limit(tmp_path: Path) -> None:
-    store, url = _store(tmp_path / "tracker.db")
+async def test_purge_deletes_only_conversations_older_than_the_limit(database_url: str) -> None:
+    store, url = _store(database_url)
     await _save(store, "old-one", age_days=45)
     await _save(store, "recent-one", age_days=2)
     assert purge_older_than(30, url) == 1
@@ -37,8 +38,8 @@ async def test_purge_deletes_only_conversations_older_than_the_limit(tmp_path: P
     assert recent is not None and recent.latest_message.text == "pershendetje"
 
 
-async def test_delete_removes_one_senders_events(tmp_path: Path) -> None:
-    store, url = _store(tmp_path / "tracker.db")
+async def test_delete_removes_one_senders_events(database_url: str) -> None:
+    store, url = _store(database_url)
     await _save(store, "ana", age_days=0)
     await _save(store, "ben", age_days=0)
     assert delete_conversation("ana", url) == 2
@@ -52,12 +53,12 @@ def test_an_empty_or_missing_store_is_not_an_error(tmp_path: Path) -> None:
     assert delete_conversation("nobody", url) == 0
 
 
-async def test_the_command_line_purges(tmp_path: Path) -> None:
+async def test_the_command_line_purges(database_url: str) -> None:
     from typer.testing import CliRunner
 
     from bot.cli import app
 
-    store, url = _store(tmp_path / "tracker.db")
+    store, url = _store(database_url)
     await _save(store, "old-one", age_days=40)
     result = CliRunner().invoke(app, ["conversations", "purge", "--older-than", "30", "--url", url])
     assert result.exit_code == 0 and "deleted 1 conversation" in result.output
