@@ -14,6 +14,8 @@ request: no access log, so no paths, query strings or bodies ever reach a log.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import os
 import re
@@ -24,6 +26,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import web
+
+from bot.conversations import delete_conversation
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB_DIR = ROOT / "web"
@@ -45,6 +49,7 @@ CONTENT_TYPES = {
 }
 
 logger = logging.getLogger("helpline.web")
+SESSION_ID = re.compile(r"^[0-9a-f]{16,64}$")
 
 
 @dataclass(frozen=True)
@@ -159,6 +164,22 @@ def create_app(settings: Settings) -> web.Application:
     async def health(_: web.Request) -> web.StreamResponse:
         return web.Response(text="ok")
 
+    async def forget(request: web.Request) -> web.StreamResponse:
+        """"Delete my conversation": removes the session's events from the tracker store.
+
+        The body is JSON sent as text/plain (a simple request, so no CORS preflight); the
+        session id is the random one the widget keeps in sessionStorage.
+        """
+        try:
+            session_id = json.loads(await request.text()).get("session_id")
+        except (ValueError, AttributeError):
+            session_id = None
+        if not isinstance(session_id, str) or not SESSION_ID.match(session_id):
+            raise web.HTTPBadRequest(text="expected {\"session_id\": \"<hex>\"}")
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, delete_conversation, session_id)
+        return web.Response(status=204)
+
     async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
         response.headers.update(headers)
         if request.path.startswith("/widget/"):
@@ -173,6 +194,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/", index)
     app.router.add_get("/healthz", health)
     app.router.add_get("/widget/config.json", widget_config)
+    app.router.add_post("/widget/forget", forget)
     app.router.add_get("/widget/{name}", widget_file)
     app.router.add_get("/{name}", demo_file)
     app.on_response_prepare.append(add_headers)

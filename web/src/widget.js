@@ -654,8 +654,13 @@ class Widget {
     this.deleteButton.focus();
   }
 
-  /** Clears this tab's copy and starts a new session id (the server's copy is not touched). */
+  /** Clears this tab's copy, asks the server to delete its copy, and starts a new session id. */
   deleteConversation() {
+    fetch(this.options.forgetUrl, {
+      method: "POST", body: JSON.stringify({ session_id: this.sessionId }),
+      headers: { "Content-Type": "text/plain" }, credentials: "omit", keepalive: true,
+      referrerPolicy: "no-referrer",
+    }).catch(() => { /* the server's retention purge removes it in any case */ });
     storage.clearWidget();
     this.entries = [];
     this.log.replaceChildren();
@@ -754,6 +759,7 @@ async function readConfig() {
     lang: pickLanguage(data.lang, remote.lang, document.documentElement.lang),
     open: data.open === "true",
     stylesheet: new URL("widget.css", scriptUrl).href,
+    forgetUrl: new URL("forget", scriptUrl).href,
   };
 }
 
