@@ -182,7 +182,7 @@ class Servers:
                                "--fixed-model-name helpline --out models")
         self.env = server_env(f"sqlite:///{self.workdir / 'knowledge.db'}")
         self.load_knowledge()
-        self.action_port, self.rasa_port = free_ports(2)
+        self.allocate_ports()
         endpoints = self.workdir / "endpoints.yml"
         endpoints.write_text("action_endpoint:\n"
                              f"  url: http://127.0.0.1:{self.action_port}/webhook\n"
@@ -193,20 +193,42 @@ class Servers:
         ], self.workdir / "actions.log")
         self.rasa = Process("rasa server", [
             rasa, "run", "--model", str(MODEL), "--interface", "127.0.0.1",
-            "--port", str(self.rasa_port), "--endpoints", str(endpoints),
+            "--port", str(self.rasa_port), "--endpoints", str(endpoints), *self.rasa_options(),
         ], self.workdir / "rasa.log")
-        for process in self.processes:
-            process.start(self.env)
+        self.actions.start(self.env)
+        self.rasa.start(self.env)
+        self.start_more()
         deadline = started + STARTUP_TIMEOUT
-        self._wait_for(f"http://127.0.0.1:{self.action_port}/health", self.actions, deadline)
-        self._wait_for(f"{self.url}/", self.rasa, deadline)
+        for url, process in self.health_checks():
+            self._wait_for(url, process, deadline)
         self.startup_seconds = time.monotonic() - started
+
+    # Hooks for servers that run more than the action server and Rasa (tests/web_support.py).
+    def allocate_ports(self) -> None:
+        self.action_port, self.rasa_port = free_ports(2)
+
+    def rasa_options(self) -> list[str]:
+        return []
+
+    def start_more(self) -> None:
+        """Starts any further process after the action server and Rasa."""
+
+    def health_checks(self) -> list[tuple[str, Process]]:
+        assert self.actions is not None and self.rasa is not None
+        return [(f"http://127.0.0.1:{self.action_port}/health", self.actions),
+                (f"{self.url}/", self.rasa)]
 
     def wait_for_actions(self) -> None:
         """Waits until the action server answers its health check."""
         assert self.actions is not None
         self._wait_for(f"http://127.0.0.1:{self.action_port}/health", self.actions,
                        time.monotonic() + STARTUP_TIMEOUT)
+
+    @classmethod
+    def with_tracker_store(cls, workdir: Path) -> Servers:
+        """Servers whose conversations live in a SQLite tracker store, as scripts/run.sh runs them."""
+        return cls(workdir, extra_endpoints=(
+            f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"))
 
     def restart_rasa(self) -> None:
         """Stops the Rasa server and starts it again on the same port (the action server stays)."""

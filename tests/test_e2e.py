@@ -311,9 +311,7 @@ def test_a_very_long_message_gets_a_short_answer_with_emergency_numbers(chat: Ch
 @pytest.fixture(scope="module")
 def durable_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     """Servers whose conversations live in a SQLite tracker store, as scripts/run.sh runs them."""
-    workdir = tmp_path_factory.mktemp("durable")
-    running = Servers(workdir, extra_endpoints=(
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"))
+    running = Servers.with_tracker_store(tmp_path_factory.mktemp("durable"))
     try:
         running.start()
         yield running

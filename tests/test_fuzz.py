@@ -57,9 +57,7 @@ def _mutations(rng: random.Random, count: int) -> list[str]:
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    workdir = tmp_path_factory.mktemp("fuzz")
-    running = Servers(workdir, extra_endpoints=(
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"))
+    running = Servers.with_tracker_store(tmp_path_factory.mktemp("fuzz"))
     try:
         running.start()
         yield running

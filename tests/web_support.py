@@ -10,19 +10,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from e2e_support import (
-    MODEL,
     ROOT,
-    STARTUP_TIMEOUT,
     VENV_BIN,
     Process,
     Servers,
     free_ports,
-    server_env,
 )
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -61,41 +57,22 @@ class WebServers(Servers):
     def processes(self) -> list[Process]:
         return [p for p in (self.actions, self.rasa, self.web) if p is not None]
 
-    def start(self) -> None:
-        started = time.monotonic()
-        if not MODEL.is_file():
-            raise RuntimeError(f"No trained model at {MODEL}. scripts/test.sh trains one before "
-                               "pytest; to train by hand: .venv/bin/rasa train "
-                               "--fixed-model-name helpline --out models")
-        self.env = server_env(f"sqlite:///{self.workdir / 'knowledge.db'}")
-        self.load_knowledge()
+    def allocate_ports(self) -> None:
         self.action_port, self.rasa_port, self.web_port = free_ports(3)
-        endpoints = self.workdir / "endpoints.yml"
-        endpoints.write_text("action_endpoint:\n"
-                             f"  url: http://127.0.0.1:{self.action_port}/webhook\n"
-                             + getattr(self, "extra_endpoints", ""), encoding="utf-8")
-        rasa = str(VENV_BIN / "rasa")
-        self.actions = Process("action server", [
-            rasa, "run", "actions", "--actions", "actions", "--port", str(self.action_port),
-        ], self.workdir / "actions.log")
-        self.rasa = Process("rasa server", [
-            rasa, "run", "--model", str(MODEL), "--interface", "127.0.0.1",
-            "--port", str(self.rasa_port), "--endpoints", str(endpoints),
-            "--cors", self.web_url,
-        ], self.workdir / "rasa.log")
+
+    def rasa_options(self) -> list[str]:
+        return ["--cors", self.web_url]
+
+    def start_more(self) -> None:
         self.web = Process("web server", [
             str(VENV_BIN / "python"), "-m", "bot.web.server",
         ], self.workdir / "web.log")
-        web_env = {**self.env, "WEB_HOST": "127.0.0.1", "WEB_PORT": str(self.web_port),
-                   "RASA_PUBLIC_URL": self.url}
-        self.actions.start(self.env)
-        self.rasa.start(self.env)
-        self.web.start(web_env)
-        deadline = started + STARTUP_TIMEOUT
-        self._wait_for(f"{self.web_url}/healthz", self.web, deadline)
-        self._wait_for(f"http://127.0.0.1:{self.action_port}/health", self.actions, deadline)
-        self._wait_for(f"{self.url}/", self.rasa, deadline)
-        self.startup_seconds = time.monotonic() - started
+        self.web.start({**self.env, "WEB_HOST": "127.0.0.1", "WEB_PORT": str(self.web_port),
+                        "RASA_PUBLIC_URL": self.url})
+
+    def health_checks(self) -> list[tuple[str, Process]]:
+        assert self.web is not None
+        return [(f"{self.web_url}/healthz", self.web), *super().health_checks()]
 
     def log_text(self) -> str:
         """Everything the three servers have logged so far."""
