@@ -211,8 +211,8 @@ def _assert_located(error: KnowledgeError, files: str, entry: str, field: str) -
     assert re.search(rf"\b{re.escape(field)}\b", message), message
 
 
-@pytest.mark.parametrize(("file", "breakage", "named_file", "entry", "field"), BREAKAGES,
-                         ids=[b[1].__name__.strip("_") for b in BREAKAGES])
+@pytest.mark.parametrize(("file", "breakage", "named_file", "entry", "field"), BREAKAGES + CROSS_FILE,
+                         ids=[b[1].__name__.strip("_") for b in BREAKAGES + CROSS_FILE])
 def test_a_bad_entry_is_located_by_file_entry_and_field(
         knowledge_copy: Path, file: str, breakage: Callable[[Path], None], named_file: str,
         entry: str, field: str) -> None:
@@ -228,29 +228,6 @@ def test_invalid_yaml_names_the_file_and_the_line(knowledge_copy: Path) -> None:
         read_knowledge(knowledge_copy)
     assert str(error.value).startswith("remittances.yml:")
     assert "line" in str(error.value)
-
-
-@pytest.mark.parametrize(("file", "breakage", "named_file", "entry", "field"), CROSS_FILE,
-                         ids=[b[1].__name__.strip("_") for b in CROSS_FILE])
-def test_a_cross_file_error_names_the_file(
-        knowledge_copy: Path, file: str, breakage: Callable[[Path], None], named_file: str,
-        entry: str, field: str) -> None:
-    breakage(knowledge_copy / file)
-    with pytest.raises(KnowledgeError) as error:
-        read_knowledge(knowledge_copy)
-    _assert_located(error.value, named_file, entry, field)
-
-
-@pytest.mark.parametrize(("file", "breakage", "named_file", "entry", "field"), CROSS_FILE,
-                         ids=[b[1].__name__.strip("_") for b in CROSS_FILE])
-def test_a_cross_file_error_names_the_entry_and_field(
-        knowledge_copy: Path, file: str, breakage: Callable[[Path], None], named_file: str,
-        entry: str, field: str) -> None:
-    breakage(knowledge_copy / file)
-    with pytest.raises(KnowledgeError) as error:
-        read_knowledge(knowledge_copy)
-    assert entry in str(error.value)
-    assert re.search(rf"\b{field}\b", str(error.value))
 
 
 def test_a_topic_needs_exactly_one_summary_fact(knowledge_copy: Path) -> None:
