@@ -151,10 +151,8 @@ def answer_question(snapshot: Snapshot, question: str, language: Lang, intent: s
     if intent == FOLLOWUP_INTENT and context.last_topic:
         topic = context.last_topic
     hinted = INTENT_TOPICS.get(hint[0]) if hint and not intent else None
-    if hinted and hint:
-        hit = best_match(snapshot, question, hint[0], hint[1], context)
-    else:
-        hit = best_match(snapshot, question, intent, confidence, context)
+    leaning, leaning_confidence = hint if hint and hinted else (intent, confidence)
+    hit = best_match(snapshot, question, leaning, leaning_confidence, context)
     if topic:
         if hit and hit.similarity >= MIN_TOPICAL_SIMILARITY:
             return render(snapshot, hit.document, language)
