@@ -398,12 +398,11 @@ def start_ours(work: Path, env: dict[str, str], model: str, label: str, endpoint
                             env=env, capture_output=True, text=True, timeout=300, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"helpline kb import failed:\n{result.stdout}\n{result.stderr}")
-    rasa_bin = str(VENV_BIN / "rasa")
     actions = Process(f"{label} action server", [
-        rasa_bin, "run", "actions", "--actions", "actions", "--port", str(action_port),
+        str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port),
     ], work / f"{label}-actions.log")
-    rasa = Process(f"{label} rasa", [
-        rasa_bin, "run", "--model", model, "--interface", "127.0.0.1", "--port", str(rasa_port),
+    rasa = Process(f"{label} rasa", [  # as scripts/run.sh starts it (bot/launcher.py)
+        str(VENV_BIN / "helpline-rasa"), "run", "--model", model, "--interface", "127.0.0.1", "--port", str(rasa_port),
         "--credentials", str(credentials), "--endpoints", str(endpoints),
     ], work / f"{label}-rasa.log")
     bot = Bot(label, rasa, actions, rasa_port, OURS_PROBE, ours=True)

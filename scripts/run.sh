@@ -32,7 +32,8 @@ fi
 # Origins allowed to call Rasa from a browser (space-separated): its own and the widget's page.
 read -r -a cors <<< "${RASA_CORS:-http://127.0.0.1:$RASA_PORT http://127.0.0.1:$WEB_PORT}"
 log "Starting Rasa on ${RASA_INTERFACE:-127.0.0.1}:$RASA_PORT"
-(cd "$ROOT" && exec rasa run --model models/helpline.tar.gz --interface "${RASA_INTERFACE:-127.0.0.1}" \
+# helpline-rasa is `rasa` with one fix to Rasa applied (bot/launcher.py)
+(cd "$ROOT" && exec helpline-rasa run --model models/helpline.tar.gz --interface "${RASA_INTERFACE:-127.0.0.1}" \
   --port "$RASA_PORT" --cors "${cors[@]}" "${api[@]}") \
   >"$VAR/rasa.log" 2>&1 &
 pids+=($!)

@@ -187,12 +187,12 @@ class Servers:
         endpoints.write_text("action_endpoint:\n"
                              f"  url: http://127.0.0.1:{self.action_port}/webhook\n"
                              + self.extra_endpoints, encoding="utf-8")
-        rasa = str(VENV_BIN / "rasa")
         self.actions = Process("action server", [
-            rasa, "run", "actions", "--actions", "actions", "--port", str(self.action_port),
+            str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions",
+            "--port", str(self.action_port),
         ], self.workdir / "actions.log")
-        self.rasa = Process("rasa server", [
-            rasa, "run", "--model", str(MODEL), "--interface", "127.0.0.1",
+        self.rasa = Process("rasa server", [  # Rasa as scripts/run.sh starts it (bot/launcher.py)
+            str(VENV_BIN / "helpline-rasa"), "run", "--model", str(MODEL), "--interface", "127.0.0.1",
             "--port", str(self.rasa_port), "--endpoints", str(endpoints), *self.rasa_options(),
         ], self.workdir / "rasa.log")
         self.actions.start(self.env)
