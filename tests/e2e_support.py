@@ -225,10 +225,11 @@ class Servers:
                        time.monotonic() + STARTUP_TIMEOUT)
 
     @classmethod
-    def with_tracker_store(cls, workdir: Path) -> Servers:
+    def with_tracker_store(cls, workdir: Path, max_session_events: int = 100) -> Servers:
         """Servers whose conversations live in a SQLite tracker store, as scripts/run.sh runs them."""
         return cls(workdir, extra_endpoints=(
-            f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"))
+            "tracker_store:\n  type: bot.tracker_store.HelplineTrackerStore\n  dialect: sqlite\n"
+            f"  db: {workdir / 'tracker.db'}\n  max_session_events: {max_session_events}\n"))
 
     def restart_rasa(self) -> None:
         """Stops the Rasa server and starts it again on the same port (the action server stays)."""

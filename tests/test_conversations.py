@@ -1,25 +1,26 @@
-"""Retention and deletion of stored conversations, on Rasa's real SQL tracker store, on SQLite
-and on PostgreSQL (the `database_url` fixture gives each test an empty database on both)."""
+"""Retention and deletion of stored conversations, on the assistant's real tracker store
+(bot/tracker_store.py, Rasa's SQL table), on SQLite and on PostgreSQL (the `database_url`
+fixture gives each test an empty database on both)."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.conversations import DAY, delete_conversation, purge_older_than
+from bot.tracker_store import HelplineTrackerStore
 
 
-def _store(url: str) -> tuple[SQLTrackerStore, str]:
+def _store(url: str) -> tuple[HelplineTrackerStore, str]:
     # Rasa's tracker store accepts a full database URL as its host
-    return SQLTrackerStore(Domain.empty(), host=url), url
+    return HelplineTrackerStore(Domain.empty(), host=url), url
 
 
-async def _save(store: SQLTrackerStore, sender: str, age_days: float) -> None:
+async def _save(store: HelplineTrackerStore, sender: str, age_days: float) -> None:
     at = time.time() - age_days * DAY
     tracker = DialogueStateTracker.from_events(sender, [
         ActionExecuted("action_listen", timestamp=at),

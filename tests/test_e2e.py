@@ -311,7 +311,8 @@ def test_a_very_long_message_gets_a_short_answer_with_emergency_numbers(chat: Ch
 @pytest.fixture(scope="module")
 def durable_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     """Servers whose conversations live in a SQLite tracker store, as scripts/run.sh runs them."""
-    running = Servers.with_tracker_store(tmp_path_factory.mktemp("durable"))
+    # sessions this short continue in a new one every few turns, as a long conversation does
+    running = Servers.with_tracker_store(tmp_path_factory.mktemp("durable"), max_session_events=30)
     try:
         running.start()
         yield running
@@ -331,6 +332,26 @@ def test_a_restart_keeps_the_conversation_language_and_context(durable_servers: 
     finally:
         stored.close()
     chat.check(any("kthimin vullnetar" in t for t in texts), turn, "expected the events stored")
+
+
+def test_a_long_conversation_keeps_its_language_and_context_in_every_session(
+        durable_servers: Servers) -> None:
+    chat = Conversation(durable_servers, "long")
+    chat.say("pershendetje")
+    for _ in range(4):
+        chat.expect(UK_QUESTION_SQ, contains=("450",), language="sq")
+        chat.expect("si mund t'i dërgoj para familjes në Shqipëri?", language="sq")
+    chat.expect("ok", language="sq")  # no language of its own: the carried-over slot decides
+    chat.say("cili është plani kombëtar për remitancat?")
+    chat.expect("sa masa ka?", contains=("8",), language="sq")  # the topic was carried over too
+    stored = sqlite3.connect(durable_servers.workdir / "tracker.db")
+    try:
+        types = [row[0] for row in stored.execute(
+            "select type_name from events where sender_id = ? order by id", (hash_sender(chat.sender),))]
+    finally:
+        stored.close()
+    assert types.count("session_started") >= 3, types
+    assert types.count("user") == len(chat.turns), "every message must stay stored"
 
 
 def test_personal_identifiers_never_reach_the_tracker_store(durable_servers: Servers) -> None:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.privacy import hash_sender
+from bot.tracker_store import HelplineTrackerStore
 from bot.web.server import Settings, create_app
 
 SESSION = "0123456789abcdef0123456789abcdef"
@@ -21,7 +21,7 @@ async def test_forget_deletes_the_sessions_events_only(monkeypatch: pytest.Monke
                                                        tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
     monkeypatch.setenv("RASA_TRACKER_DB_URL", url)
-    store = SQLTrackerStore(Domain.empty(), host=url)
+    store = HelplineTrackerStore(Domain.empty(), host=url)
     for sender in (hash_sender(SESSION), hash_sender("someone-else")):
         await store.save(DialogueStateTracker.from_events(sender, [UserUttered("pershendetje")]))
     async with TestClient(TestServer(create_app(Settings()))) as client:
