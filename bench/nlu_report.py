@@ -1,6 +1,6 @@
 """NLU quality report: k-fold cross-validation of the full NLU pipeline, per language.
 
-    python bench/nlu_report.py [--folds 3] [--out reports/nlu]
+    python bench/nlu_report.py [--folds 3] [--out reports/nlu] [--config config.yml]
 
 Trains the pipeline of config.yml on k-1 folds of data/nlu (stratified by intent and
 language), predicts the held-out fold, and writes per-language intent precision, recall and
@@ -50,8 +50,9 @@ def as_yaml(messages: list) -> str:
     blocks: dict[tuple, list[str]] = defaultdict(list)
     for m in messages:
         blocks[(m.get("intent"), example_language(m))].append(m.get("text"))
+    # one {text: ...} per example, so that no quoting or markup ends up in the text itself
     nlu = [{"intent": intent, "metadata": {"language": lang},
-            "examples": "".join(f"- {json.dumps(t, ensure_ascii=False)}\n" for t in texts)}
+            "examples": [{"text": text} for text in texts]}
            for (intent, lang), texts in blocks.items()]
     return yaml.safe_dump({"version": "3.1", "nlu": nlu}, allow_unicode=True, sort_keys=False)
 
@@ -65,6 +66,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "nlu")
+    parser.add_argument("--config", type=Path, default=ROOT / "config.yml",
+                        help="the pipeline to evaluate (to compare a change before committing it)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     data = load_data(str(ROOT / "data" / "nlu"))
@@ -76,7 +79,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             nlu_file = Path(tmp) / "nlu.yml"
             nlu_file.write_text(as_yaml(train), encoding="utf-8")
-            model = train_nlu(str(ROOT / "config.yml"), str(nlu_file), tmp, fixed_model_name="fold")
+            model = train_nlu(str(args.config), str(nlu_file), tmp, fixed_model_name="fold")
             texts = [m.get("text") for m in test]
             predicted += asyncio.run(predict(model, texts))
         gold += [m.get("intent") for m in test]
