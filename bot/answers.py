@@ -133,6 +133,13 @@ def best_match(snapshot: Snapshot, question: str, intent: str | None, confidence
     return hits[0] if hits else None
 
 
+def _hinted_topic(hint: tuple[str, float] | None, context: Context) -> str | None:
+    """The topic of the intent the classifier leaned to; a follow-up leans to the last topic."""
+    if hint is None:
+        return None
+    return context.last_topic if hint[0] == FOLLOWUP_INTENT else INTENT_TOPICS.get(hint[0])
+
+
 def answer_question(snapshot: Snapshot, question: str, language: Lang, intent: str | None,
                     confidence: float, context: Context,
                     hint: tuple[str, float] | None = None) -> Reply:
@@ -150,7 +157,7 @@ def answer_question(snapshot: Snapshot, question: str, language: Lang, intent: s
     topic = INTENT_TOPICS.get(intent or "")
     if intent == FOLLOWUP_INTENT and context.last_topic:
         topic = context.last_topic
-    hinted = INTENT_TOPICS.get(hint[0]) if hint and not intent else None
+    hinted = _hinted_topic(hint, context) if not intent else None
     leaning, leaning_confidence = hint if hint and hinted else (intent, confidence)
     hit = best_match(snapshot, question, leaning, leaning_confidence, context)
     if topic:

@@ -109,6 +109,20 @@ def test_a_follow_up_without_context_and_without_words_gets_the_fallback(
     assert reply.response == "utter_fallback"
 
 
+@pytest.mark.parametrize(("question", "language"), [
+    ("po programi, sa veta ndihmoi?", "sq"), ("and that programme, how many did it help?", "en")])
+def test_an_unplaced_question_leaning_to_a_follow_up_stays_on_the_previous_topic(
+        snapshot: Snapshot, question: str, language: str) -> None:
+    context = Context(last_topic="voluntary_return")
+    unsure = answer_question(snapshot, question, language, None, 0.0, context,
+                             hint=("ask_followup", 0.45))
+    assert unsure.slots["last_topic"] == "voluntary_return"
+    assert_full_answer(snapshot, unsure, language)
+    without_context = answer_question(snapshot, question, language, None, 0.0, Context(),
+                                      hint=("ask_followup", 0.45))
+    assert without_context.response == "utter_fallback"
+
+
 def test_the_previous_topic_breaks_a_tie_for_an_ambiguous_question(snapshot: Snapshot) -> None:
     question = "embassy or consulate"  # both voluntary return and trafficking facts say this
     topics = set()

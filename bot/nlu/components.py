@@ -1,6 +1,7 @@
-"""Custom Rasa NLU components: language identification, diacritic folding, danger override.
+"""Custom Rasa NLU components: language identification, intent classification, danger override.
 
-They are thin adapters: the decisions live in bot.language and bot.emergency.
+They are thin adapters: the decisions live in bot.language, bot.nlu.intent_model and
+bot.emergency.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
-from rasa.nlu.tokenizers.tokenizer import Token
-from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.constants import (
     ENTITIES,
     ENTITY_ATTRIBUTE_CONFIDENCE,
@@ -33,11 +33,27 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.emergency import danger_signals
-from bot.language import LanguageModel, as_language, fold, identify
+from bot.language import LanguageModel, as_language, identify
+from bot.nlu.intent_model import DEFAULT_C, DEFAULT_NGRAMS, IntentModel
 
 LANGUAGE_ENTITY = "language"
 EMERGENCY_INTENT = "report_emergency"
-_MODEL_FILE = "language_model.pkl"
+_MODEL_FILE = "model.pkl"
+
+
+def _persist(model_storage: ModelStorage, resource: Resource, model: object) -> None:
+    """Saves a component's trained model into the Rasa model archive."""
+    with model_storage.write_to(resource) as directory:
+        (directory / _MODEL_FILE).write_bytes(pickle.dumps(model))
+
+
+def _restore(model_storage: ModelStorage, resource: Resource) -> Any:
+    """The model `_persist` saved, or None when the archive has none (not trained yet)."""
+    try:
+        with model_storage.read_from(resource) as directory:
+            return pickle.loads((directory / _MODEL_FILE).read_bytes())
+    except (ValueError, FileNotFoundError):
+        return None
 
 
 def example_language(message: Message) -> str | None:
@@ -70,19 +86,13 @@ class LanguageIdentifier(GraphComponent, EntityExtractorMixin):
         labelled = [(m.get(TEXT), example_language(m)) for m in training_data.intent_examples]
         texts, labels = zip(*[(t, lang) for t, lang in labelled if t and lang], strict=True)
         self.model = LanguageModel().fit(texts, labels)
-        with self._model_storage.write_to(self._resource) as directory:
-            (directory / _MODEL_FILE).write_bytes(pickle.dumps(self.model))
+        _persist(self._model_storage, self._resource, self.model)
         return self._resource
 
     @classmethod
     def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> LanguageIdentifier:
-        try:
-            with model_storage.read_from(resource) as directory:
-                model = pickle.loads((directory / _MODEL_FILE).read_bytes())
-        except (ValueError, FileNotFoundError):
-            model = None
-        return cls(model_storage, resource, model)
+        return cls(model_storage, resource, _restore(model_storage, resource))
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
@@ -104,21 +114,53 @@ class LanguageIdentifier(GraphComponent, EntityExtractorMixin):
         return messages
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
-class FoldingTokenizer(WhitespaceTokenizer):
-    """Whitespace tokens whose lemma is folded, so featurizers see "shqiperi" for "Shqipëri"."""
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class LinearIntentClassifier(GraphComponent, IntentClassifier):
+    """Sets the intent and its ranking from the character n-gram model of bot.nlu.intent_model.
+
+    It needs no tokenizer or featurizer before it: the model reads the text itself.
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"C": DEFAULT_C, "min_ngram": DEFAULT_NGRAMS[0], "max_ngram": DEFAULT_NGRAMS[1],
+                "ranking_length": 10}
+
+    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+                 model: IntentModel | None = None) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self.model = model
 
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> FoldingTokenizer:
-        return cls(config)
+               execution_context: ExecutionContext) -> LinearIntentClassifier:
+        return cls(config, model_storage, resource)
 
-    def tokenize(self, message: Message, attribute: str) -> list[Token]:
-        tokens = super().tokenize(message, attribute)
-        if attribute == TEXT:
-            for token in tokens:
-                token.lemma = fold(token.text)
-        return tokens
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [m for m in training_data.intent_examples if m.get(TEXT) and m.get(INTENT)]
+        self.model = IntentModel(float(self.config["C"]),
+                                 (int(self.config["min_ngram"]), int(self.config["max_ngram"])))
+        self.model.fit([m.get(TEXT) for m in examples], [m.get(INTENT) for m in examples])
+        _persist(self._model_storage, self._resource, self.model)
+        return self._resource
+
+    @classmethod
+    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> LinearIntentClassifier:
+        return cls(config, model_storage, resource, _restore(model_storage, resource))
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        if self.model is None:
+            return messages
+        for message in messages:
+            ranking = [{"name": name, "confidence": p}
+                       for name, p in self.model.rank(message.get(TEXT) or "")]
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking[: int(self.config["ranking_length"])],
+                        add_to_output=True)
+        return messages
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
