@@ -10,11 +10,14 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal, cast
 
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
+
+from bot.nlu.linear import LinearScorer
 
 Lang = Literal["sq", "en"]
 LANGUAGES: tuple[Lang, ...] = ("sq", "en")
@@ -140,12 +143,17 @@ class LanguageModel:
             raise ValueError("the language model needs examples of both languages")
         self.pipeline.fit(samples, targets)
         self.fitted = True
+        self.__dict__.pop("scorer", None)
         return self
+
+    @cached_property
+    def scorer(self) -> LinearScorer:
+        return LinearScorer(self.pipeline)
 
     def probabilities(self, text: str) -> dict[Lang, float]:
         """Probability of each language for one text."""
-        probs = self.pipeline.predict_proba([clean(text).lower()])[0]
-        classes = cast(Iterable[Lang], self.pipeline.classes_)
+        probs = self.scorer.probabilities(clean(text).lower())
+        classes = cast(Iterable[Lang], self.scorer.classes)
         return {lang: float(p) for lang, p in zip(classes, probs, strict=True)}
 
 

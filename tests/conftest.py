@@ -17,6 +17,7 @@ from knowledge_support import BACKENDS, empty_database
 
 from bot.knowledge.store import KNOWLEDGE_DIR, KnowledgeStore, Snapshot
 from bot.language import LanguageModel
+from bot.nlu.intent_model import IntentModel
 
 ROOT = Path(__file__).resolve().parents[1]
 NLU_DIR = ROOT / "data" / "nlu"
@@ -55,6 +56,13 @@ def language_model(nlu_training_data) -> LanguageModel:
     labelled = [(m.get("text"), example_language(m)) for m in nlu_training_data.intent_examples]
     texts, labels = zip(*[(t, lang) for t, lang in labelled if t and lang], strict=True)
     return LanguageModel().fit(texts, labels)
+
+
+@pytest.fixture(scope="session")
+def intent_model(nlu_training_data) -> IntentModel:
+    """The intent model trained on the NLU examples, as LinearIntentClassifier.train does."""
+    examples = [m for m in nlu_training_data.intent_examples if m.get("text") and m.get("intent")]
+    return IntentModel().fit([m.get("text") for m in examples], [m.get("intent") for m in examples])
 
 
 @pytest.fixture

@@ -11,12 +11,14 @@ typos and missing ë/ç (the text is folded first, so "Shqipëri" and "shqiperi"
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from bot.language import fold
+from bot.nlu.linear import LinearScorer
 
 DEFAULT_C = 300.0  # little regularisation: the examples are short and few per intent
 DEFAULT_NGRAMS = (2, 5)
@@ -36,10 +38,15 @@ class IntentModel:
         if len(set(intents)) < 2:
             raise ValueError("the intent model needs examples of at least two intents")
         self.pipeline.fit([fold(text) for text in texts], list(intents))
+        self.__dict__.pop("scorer", None)
         return self
+
+    @cached_property
+    def scorer(self) -> LinearScorer:
+        return LinearScorer(self.pipeline)
 
     def rank(self, text: str) -> list[tuple[str, float]]:
         """Every intent with its probability, most likely first."""
-        probabilities = self.pipeline.predict_proba([fold(text)])[0]
-        ranking = zip(self.pipeline.classes_, probabilities.tolist(), strict=True)
-        return sorted(((str(name), float(p)) for name, p in ranking), key=lambda r: -r[1])
+        probabilities = self.scorer.probabilities(fold(text))
+        ranking = zip(self.scorer.classes, probabilities.tolist(), strict=True)
+        return sorted(ranking, key=lambda r: -r[1])
