@@ -37,7 +37,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 logger = logging.getLogger(__name__)
-DEFAULT_MAX_SESSION_EVENTS = 100  # about 12 turns of this assistant
+DEFAULT_MAX_SESSION_EVENTS = 40  # about 5 turns of this assistant
 DATABASE_THREADS = 4  # PostgreSQL: queries of different conversations at the same time
 T = TypeVar("T")
 
@@ -123,7 +123,7 @@ class HelplineTrackerStore(SQLTrackerStore):
     """Rasa's SQL tracker store with fast reads and writes and bounded sessions (see above).
 
     endpoints.yml:  tracker_store: {type: bot.tracker_store.HelplineTrackerStore, dialect: ...,
-    db: ..., max_session_events: 100}; every other setting is SQLTrackerStore's.
+    db: ..., max_session_events: 40}; every other setting is SQLTrackerStore's.
     """
 
     def __init__(self, domain: Domain | None = None, *,

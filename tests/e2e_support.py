@@ -225,7 +225,7 @@ class Servers:
                        time.monotonic() + STARTUP_TIMEOUT)
 
     @classmethod
-    def with_tracker_store(cls, workdir: Path, max_session_events: int = 100) -> Servers:
+    def with_tracker_store(cls, workdir: Path, max_session_events: int = 40) -> Servers:
         """Servers whose conversations live in a SQLite tracker store, as scripts/run.sh runs them."""
         return cls(workdir, extra_endpoints=(
             "tracker_store:\n  type: bot.tracker_store.HelplineTrackerStore\n  dialect: sqlite\n"

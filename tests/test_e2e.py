@@ -311,8 +311,7 @@ def test_a_very_long_message_gets_a_short_answer_with_emergency_numbers(chat: Ch
 @pytest.fixture(scope="module")
 def durable_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     """Servers whose conversations live in a SQLite tracker store, as scripts/run.sh runs them."""
-    # sessions this short continue in a new one every few turns, as a long conversation does
-    running = Servers.with_tracker_store(tmp_path_factory.mktemp("durable"), max_session_events=30)
+    running = Servers.with_tracker_store(tmp_path_factory.mktemp("durable"))
     try:
         running.start()
         yield running
