@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import sqlalchemy
+
+from bot.privacy import hash_sender
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -149,6 +152,7 @@ class Servers:
     startup_seconds: float = 0.0
     env: dict[str, str] = field(default_factory=dict)
     extra_endpoints: str = ""  # more endpoints.yml sections, e.g. a tracker store
+    tracker_url: str | None = None  # the database of the tracker store, when there is one
 
     @property
     def url(self) -> str:
@@ -225,11 +229,25 @@ class Servers:
                        time.monotonic() + STARTUP_TIMEOUT)
 
     @classmethod
-    def with_tracker_store(cls, workdir: Path, max_session_events: int = 40) -> Servers:
-        """Servers whose conversations live in a SQLite tracker store, as scripts/run.sh runs them."""
-        return cls(workdir, extra_endpoints=(
-            "tracker_store:\n  type: bot.tracker_store.HelplineTrackerStore\n  dialect: sqlite\n"
-            f"  db: {workdir / 'tracker.db'}\n  max_session_events: {max_session_events}\n"))
+    def with_tracker_store(cls, workdir: Path, url: str | None = None) -> Servers:
+        """Servers whose conversations live in the tracker store of endpoints.yml, as scripts/run.sh
+        runs them: in `url` (a SQLAlchemy URL), by default a SQLite file in `workdir`."""
+        url = url or f"sqlite:///{workdir / 'tracker.db'}"
+        return cls(workdir, tracker_url=url, extra_endpoints=(
+            f"tracker_store:\n  type: bot.tracker_store.HelplineTrackerStore\n  url: {json.dumps(url)}\n"))
+
+    def stored_events(self, sender: str) -> list[tuple[str, str]]:
+        """(type, JSON data) of every event the tracker store holds for the channel's `sender`
+        (stored under its keyed hash), in order."""
+        assert self.tracker_url, "these servers have no tracker store"
+        engine = sqlalchemy.create_engine(self.tracker_url, poolclass=sqlalchemy.pool.NullPool)
+        try:
+            with engine.connect() as connection:
+                return [(row[0], row[1]) for row in connection.execute(sqlalchemy.text(
+                    "select type_name, data from events where sender_id = :s order by id"),
+                    {"s": hash_sender(sender)})]
+        finally:
+            engine.dispose()
 
     def restart_rasa(self) -> None:
         """Stops the Rasa server and starts it again on the same port (the action server stays)."""

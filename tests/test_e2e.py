@@ -10,14 +10,13 @@ Run: .venv/bin/pytest -q -m e2e tests/test_e2e.py   (server start-up takes 20-60
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterator
 
 import pytest
 import requests
+import sqlalchemy
 from e2e_support import Conversation, Servers, Turn, fold, language_of
-
-from bot.privacy import hash_sender
+from knowledge_support import BACKENDS, empty_database
 
 pytestmark = pytest.mark.e2e
 
@@ -308,15 +307,18 @@ def test_a_very_long_message_gets_a_short_answer_with_emergency_numbers(chat: Ch
 
 # --- Durable conversations (SQL tracker store) -------------------------------------------------
 
-@pytest.fixture(scope="module")
-def durable_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    """Servers whose conversations live in a SQLite tracker store, as scripts/run.sh runs them."""
-    running = Servers.with_tracker_store(tmp_path_factory.mktemp("durable"))
-    try:
-        running.start()
-        yield running
-    finally:
-        running.stop()
+@pytest.fixture(scope="module", params=BACKENDS)
+def durable_servers(request: pytest.FixtureRequest,
+                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    """Servers whose conversations live in the tracker store, on SQLite and on PostgreSQL."""
+    workdir = tmp_path_factory.mktemp(f"durable-{request.param}")
+    with empty_database(request.param, workdir) as url:
+        running = Servers.with_tracker_store(workdir, url)
+        try:
+            running.start()
+            yield running
+        finally:
+            running.stop()
 
 
 def test_a_restart_keeps_the_conversation_language_and_context(durable_servers: Servers) -> None:
@@ -325,11 +327,7 @@ def test_a_restart_keeps_the_conversation_language_and_context(durable_servers: 
     durable_servers.restart_rasa()
     turn = chat.say("ok")  # no language of its own: the stored conversation decides
     chat.check(language_of(turn.text) == "sq", turn, "expected Albanian after the restart")
-    stored = sqlite3.connect(durable_servers.workdir / "tracker.db")
-    try:
-        texts = [row[0] for row in stored.execute("select data from events")]
-    finally:
-        stored.close()
+    texts = [data for _, data in durable_servers.stored_events(chat.sender)]
     chat.check(any("kthimin vullnetar" in t for t in texts), turn, "expected the events stored")
 
 
@@ -343,12 +341,7 @@ def test_a_long_conversation_keeps_its_language_and_context_in_every_session(
     chat.expect("ok", language="sq")  # no language of its own: the carried-over slot decides
     chat.say("cili është plani kombëtar për remitancat?")
     chat.expect("sa masa ka?", contains=("8",), language="sq")  # the topic was carried over too
-    stored = sqlite3.connect(durable_servers.workdir / "tracker.db")
-    try:
-        types = [row[0] for row in stored.execute(
-            "select type_name from events where sender_id = ? order by id", (hash_sender(chat.sender),))]
-    finally:
-        stored.close()
+    types = [kind for kind, _ in durable_servers.stored_events(chat.sender)]
     assert types.count("session_started") >= 3, types
     assert types.count("user") == len(chat.turns), "every message must stay stored"
 
@@ -356,14 +349,15 @@ def test_a_long_conversation_keeps_its_language_and_context_in_every_session(
 def test_personal_identifiers_never_reach_the_tracker_store(durable_servers: Servers) -> None:
     chat = Conversation(durable_servers, "privacy")
     chat.say("my passport BA1234567 was taken, call me on +355 69 123 4567 or ana@example.com")
-    stored = sqlite3.connect(durable_servers.workdir / "tracker.db")
+    data = "\n".join(data for _, data in durable_servers.stored_events(chat.sender))
+    engine = sqlalchemy.create_engine(durable_servers.tracker_url or "", poolclass=sqlalchemy.pool.NullPool)
     try:
-        data = "\n".join(row[0] for row in stored.execute(
-            "select data from events where sender_id = ?", (hash_sender(chat.sender),)))
-        raw_ids = stored.execute("select count(*) from events where sender_id = ? or data like ?",
-                                 (chat.sender, f"%{chat.sender}%")).fetchone()[0]
+        with engine.connect() as connection:
+            raw_ids = connection.execute(sqlalchemy.text(
+                "select count(*) from events where sender_id = :s or data like :d"),
+                {"s": chat.sender, "d": f"%{chat.sender}%"}).scalar_one()
     finally:
-        stored.close()
+        engine.dispose()
     assert raw_ids == 0, "the channel's sender id must only be stored hashed"
     assert "[ID]" in data and "[PHONE]" in data and "[EMAIL]" in data
     for secret in ("BA1234567", "123 4567", "ana@example.com"):
