@@ -2,15 +2,16 @@
 
 Rasa reads a conversation's current session and writes its new events on every message. Its
 `SQLTrackerStore` does that with ORM queries (building their cache keys costs more than the
-queries), a fresh SQLite connection each time, a count of the stored events before every
-write, and it blocks the event loop while the database works. Worse, a session only ends after
-an hour of silence, so a long conversation is re-read, replayed and posted to the action server
-whole on every turn: plain Rasa's 10-user p95 rose about fourfold at 200 turns per sender.
+queries), a fresh SQLite connection each time, and it blocks the event loop while the database
+works. Worse, a session only ends after an hour of silence, so a long conversation is re-read,
+replayed and posted to the action server whole on every turn: in bench/benchmark.py plain
+Rasa's 10-user p95 is nine times higher when each sender already has 200 turns.
 
 `HelplineTrackerStore` keeps Rasa's table, so `bot/conversations.py`, Rasa's own store and its
 HTTP API keep working on the same data, and changes how it is used:
-- the latest session is read with one precompiled statement, found by the id of its
-  `session_started` event, and covered by two indexes created at start;
+- the latest session is read, and its stored events counted before a write, with precompiled
+  statements that find it by the id of its `session_started` event, covered by two indexes
+  created at start;
 - SQLite keeps its connections open and runs in WAL mode, so a write is one append;
 - the database work runs in worker threads, not on the event loop other users wait on (one
   thread for SQLite, which has one writer at a time anyway: no waiting for its lock);
