@@ -14,8 +14,14 @@ import re
 from bot.language import fold
 
 _ME = r"(?:me|us|her|him|them|my \w+|our \w+)"
-_DOCS_EN = r"(?:passports?|documents?|papers|id cards?|ids)"
-_DOCS_SQ = r"(?:pasaport\w*|dokument\w*|leternjoftim\w*|karten? e identitetit|letrat)"
+# Documents, and the phone: taking it away is how people are cut off and controlled.
+_DOCS_EN = r"(?:passports?|documents?|papers|id cards?|ids|phones?|mobiles?)"
+_DOCS_SQ = r"(?:pasaport\w*|dokument\w*|leternjoftim\w*|karten? e identitetit|letrat|telefon\w*|celular\w*)"
+# The people someone writes to us about.
+_KIN_EN = (r"(?:daughter|son|sister|brother|cousin|wife|husband|mother|father|mum|mom|dad|child|kid|"
+           r"girl|boy|friend|niece|nephew)")
+_KIN_SQ = (r"(?:motra|vellai|vella|djali|vajza|femija|femijet|gruaja|burri|nena|babai|shoqja|shoku|"
+           r"kusheri\w*|mbesa|nipi|cuni|goca)")
 # Albanian clitics before a verb: me/më, na, e, i, ma, m', po me ...
 _SQ_OBJ = r"(?:(?:po|do|kane|kan|ka|jane|jan)\s+)?(?:me|na|e|i|ma|ia|na i|m'|n')\s*(?:(?:kane|kan|ka|po|jane|jan)\s+)?"
 
@@ -43,6 +49,17 @@ SIGNALS: dict[str, list[str]] = {
         r"largohemi|dil)",
         r"\b(?:nuk|s') ?mund (?:te|me) (?:dal|dalim|ik|largohem)\w*\b(?:\W+\w+){0,3}?\W+(?:shtepi|"
         r"dhome|ferme|lokal|banes)",
+        r"\b(?:kept|held|keep|keeping|holding|hold)(?: (?:me|us|her|him|them))? (?:in|inside) (?:a|an|the|this) "
+        r"(?:\w+ )?(?:warehouse|"
+        r"house|room|basement|flat|apartment|farm|container|building|hotel)\b",
+    ],
+    "debt_bondage": [  # told they owe, and made to work it off: not an ordinary debt
+        r"\b(?:they|he|she|boss|employer|agent|smuggler)\w* (?:say|says|said|tell me|tells me|told me|"
+        r"told us|claim|claims|claimed)\b(?:\W+\w+){0,3}?\W+(?:i|we) (?:owe|have a debt)",
+        r"\b(?:must|have to|has to|forced to|make me|make us|makes me) work (?:until|till) "
+        r"(?:i|we|she|he) (?:pay|have paid|repay)",
+        r"\b(?:me|na) (?:thone|thon|thote|thot|thane|than)\b(?:\W+\w+){0,3}?\W+(?:kam|kemi|ke) borxh",
+        r"\b(?:duhet|me duhet|na duhet|detyr\w*) (?:te|me) punoj\w* (?:derisa|gjersa|deri sa) ",
     ],
     "forced": [
         rf"\b(?:forc\w*|mak\w*|push\w*) {_ME} (?:to )?(?:work|sell|sleep|have sex|beg|steal|prostitut)",
@@ -76,6 +93,19 @@ SIGNALS: dict[str, list[str]] = {
         r"\b(?:\W+\w+){0,2}?\W+(?:ka humbur|kane humbur|nuk gjendet|nuk po e gjej|s'e gjej)\b",
         rf"\b{_SQ_OBJ}(?:trafikuan|trafikuar|trafikojne|trafikon)\b",
         r"\b(?:jam|eshte|jane|osht|ashte|jemi) (?:e |i )?trafikuar\b",
+        # a relative who has not come home, or cannot be found
+        rf"\b{_KIN_EN}\b(?:\W+\w+){{0,3}}?\W+(?:hasn'?t|hasnt|has not|didn'?t|didnt|did not|never) "
+        r"(?:come|came|returned|been|got) (?:back )?home\b",
+        rf"\b{_KIN_EN}\b(?:\W+\w+){{0,12}}?\W+(?:can'?t|cannot|cant|couldn'?t|could not) (?:find|reach) "
+        r"(?:her|him|them)\b",
+        rf"\b{_KIN_SQ}\b(?:\W+\w+){{0,4}}?\W+(?:nuk|s') ?(?:\w+ )?(?:kthehet|eshte kthyer|osht kthy|u kthye|"
+        r"ka ardhur|ka ardh|erdhi)\b",
+        rf"\b{_KIN_SQ}\b(?:\W+\w+){{0,12}}?\W+(?:nuk|s') ?(?:e |i |ia )?(?:di|dime|dim|gjejme|gjej|gjejm) "
+        r"ku (?:eshte|osht|ashte|jane|ndodhet|ndodhen|gjendet)\b",
+        # a child taken away
+        r"\b(?:took|taken) (?:away )?my (?:son|daughter|child|children|kids?|baby|boy|girl)\b",
+        rf"\b{_SQ_OBJ}(?:mor|mori|moren|marre|marr) (?:djalin|vajzen|femijen|femijet|cunin|gocen|"
+        r"foshnjen)\b",
     ],
     "danger_now": [
         r"\b(?:i am|i'?m|im|we are|we'?re|she is|he is|she'?s|he'?s) (?:\w+ )?in danger\b",
@@ -91,7 +121,9 @@ SIGNALS: dict[str, list[str]] = {
         r"(?: please| pls| now)?\W*$",
         r"^\W*(?:ju lutem |te lutem )?(?:ndihme|ndihm|ndihmoni|me ndihmoni|me ndihmo|na ndihmoni|"
         r"shpetoni|me shpetoni|sos|urgjent|urgjence)(?: ju lutem| te lutem| tani| shpejt)?\W*$",
-        r"\b(?:ndihme|help)\s*!{2,}",
+        r"\b(?:n+d+i+h+m+e*|h+e+l+p+)\s*!{2,}",  # "ndihmeee!!", "heeelp!!"
+        r"\b(?:someone|somebody|anyone|anybody|dikush) (?:please |ju lutem )?(?:help|save|ndihmo\w*|"
+        r"shpeto\w*) (?:me|us|mua|na)\b",
     ],
 }
 

@@ -32,6 +32,15 @@ EMERGENCIES_EN = [
     ("sos", "help_now"),
     ("someone is holding my sister's id card", "documents_taken"),
     ("she is not allowed to leave the hotel", "confined"),
+    ("they took my phone so i can't call anyone", "documents_taken"),
+    ("they keep us in a basement near the farm", "confined"),
+    ("the boss says we owe him 8000 euros for the trip", "debt_bondage"),
+    ("they make me work until i pay back the ticket", "debt_bondage"),
+    ("my son hasn't come back home since monday", "missing_or_trafficked"),
+    ("my niece went to milan with a man and now we cannot reach her", "missing_or_trafficked"),
+    ("a man took my daughter", "missing_or_trafficked"),
+    ("somebody help us please", "help_now"),
+    ("heeeelp!!!", "help_now"),
 ]
 EMERGENCIES_SQ = [
     ("Më kanë marrë pasaportën", "documents_taken"),
@@ -55,6 +64,13 @@ EMERGENCIES_SQ = [
     ("ndihmë!!", "help_now"),
     ("Ndihmë", "help_now"),
     ("ju lutem më ndihmoni", "help_now"),
+    ("ma moren telefonin dhe s'kam si te flas me njeri", "documents_taken"),
+    ("pronari na thote qe kemi borxh per udhetimin", "debt_bondage"),
+    ("me duhet te punoj derisa ta laj borxhin, pa page", "debt_bondage"),
+    ("motra ime nuk eshte kthyer ne shtepi prej dy ditesh", "missing_or_trafficked"),
+    ("shoqja ime iku me nje djale ne Itali dhe nuk e dime ku eshte", "missing_or_trafficked"),
+    ("ma kane marre vajzen", "missing_or_trafficked"),
+    ("ndihmeee!!", "help_now"),
 ]
 EMERGENCIES = EMERGENCIES_EN + EMERGENCIES_SQ
 
@@ -95,6 +111,15 @@ NOT_EMERGENCIES = [
     "i lost my passport in italy",
     "is it dangerous to work without a contract",
     "what is an emergency number in albania",
+    "i can't find my passport",
+    "i owe money to the bank, do i have to pay it before i leave?",
+    "kam borxh ne banke, a duhet te punoj jashte?",
+    "what is debt bondage",
+    "my daughter wants to come home from italy, can you help",
+    "nuk e di ku eshte zyra e IOM ne Tirane",
+    "do i need to take my phone",
+    "can i take my daughter with me to italy",
+    "help!",
     "",
 ]
 
