@@ -10,14 +10,13 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Literal, cast
 
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from bot.nlu.linear import LinearScorer
+from bot.nlu.linear import LinearTextModel
 
 Lang = Literal["sq", "en"]
 LANGUAGES: tuple[Lang, ...] = ("sq", "en")
@@ -111,7 +110,7 @@ class LanguageGuess:
     best: Lang | None = None  # the most likely language even when not confident
 
 
-class LanguageModel:
+class LanguageModel(LinearTextModel):
     """Character n-gram logistic regression telling Albanian from English chat messages.
 
     Trained on the assistant's own labelled NLU examples and knowledge texts, each seen both
@@ -141,14 +140,9 @@ class LanguageModel:
                 targets.append(label)
         if len(set(targets)) < 2:
             raise ValueError("the language model needs examples of both languages")
-        self.pipeline.fit(samples, targets)
+        self._fit(samples, targets)
         self.fitted = True
-        self.__dict__.pop("scorer", None)
         return self
-
-    @cached_property
-    def scorer(self) -> LinearScorer:
-        return LinearScorer(self.pipeline)
 
     def probabilities(self, text: str) -> dict[Lang, float]:
         """Probability of each language for one text."""

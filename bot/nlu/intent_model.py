@@ -11,20 +11,19 @@ typos and missing ë/ç (the text is folded first, so "Shqipëri" and "shqiperi"
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cached_property
 
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from bot.language import fold
-from bot.nlu.linear import LinearScorer
+from bot.nlu.linear import LinearTextModel
 
 DEFAULT_C = 300.0  # little regularisation: the examples are short and few per intent
 DEFAULT_NGRAMS = (2, 5)
 
 
-class IntentModel:
+class IntentModel(LinearTextModel):
     """Ranks the intents for one message."""
 
     def __init__(self, c: float = DEFAULT_C, ngrams: tuple[int, int] = DEFAULT_NGRAMS) -> None:
@@ -37,13 +36,8 @@ class IntentModel:
     def fit(self, texts: Sequence[str], intents: Sequence[str]) -> IntentModel:
         if len(set(intents)) < 2:
             raise ValueError("the intent model needs examples of at least two intents")
-        self.pipeline.fit([fold(text) for text in texts], list(intents))
-        self.__dict__.pop("scorer", None)
+        self._fit([fold(text) for text in texts], intents)
         return self
-
-    @cached_property
-    def scorer(self) -> LinearScorer:
-        return LinearScorer(self.pipeline)
 
     def rank(self, text: str) -> list[tuple[str, float]]:
         """Every intent with its probability, most likely first."""

@@ -10,8 +10,9 @@ weights and does only the arithmetic: the same probabilities (to 1e-9), about 15
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -67,3 +68,17 @@ class LinearScorer:
             return np.array([1.0 - second, second])
         exp = np.exp(scores - scores.max())
         return exp / exp.sum()
+
+
+class LinearTextModel:
+    """Base of the models that hold such a `pipeline`: fitted by `_fit`, scored by `scorer`."""
+
+    pipeline: Pipeline
+
+    def _fit(self, texts: Sequence[str], labels: Sequence[str]) -> None:
+        self.pipeline.fit(list(texts), list(labels))
+        self.__dict__.pop("scorer", None)  # a scorer cached before belongs to the previous fit
+
+    @cached_property
+    def scorer(self) -> LinearScorer:
+        return LinearScorer(self.pipeline)
