@@ -3,8 +3,8 @@
     helpline kb check                 validate data/knowledge/*.yml (no database needed)
     helpline kb import                load them into the store (idempotent, all or nothing)
     helpline kb export --out DIR      write the store back out as knowledge files
-    helpline kb stale --older-than 1y entries whose last review is older than that
-    helpline kb search "query"        ranked facts with their sources
+    helpline kb stale --older-than 1y cards and contacts due for review
+    helpline kb search "query"        ranked cards with their sources
     helpline kb upgrade               migrate the store's tables to the newest schema
     helpline conversations purge --older-than 30   delete conversations older than 30 days
     helpline conversations delete SENDER           delete one person's conversation
@@ -24,9 +24,11 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import conversations
-from bot.knowledge.loader import KnowledgeError, audit, read_knowledge
-from bot.knowledge.store import KNOWLEDGE_DIR, KnowledgeStore, Snapshot
-from bot.language import LANGUAGES
+from bot.knowledge.loader import KnowledgeError, audit, collect
+from bot.knowledge.model import Snapshot
+from bot.knowledge.search import index_of
+from bot.knowledge.store import KNOWLEDGE_DIR, KnowledgeStore
+from bot.text import LANGUAGES
 
 app = typer.Typer(help="Migration helpline assistant tools.", no_args_is_help=True)
 kb = typer.Typer(help="The knowledge store.", no_args_is_help=True)
@@ -69,19 +71,20 @@ def _snapshot(store: KnowledgeStore) -> Snapshot:
 
 
 @kb.command()
-def check(directory: Path = typer.Option(KNOWLEDGE_DIR, help="Folder of *.yml files.")) -> None:
+def check(directory: Path = typer.Option(KNOWLEDGE_DIR, help="Folder of *.yml files."),
+          only: str = typer.Option("", help="Show only the problems of this file (e.g. remittances.yml).")) -> None:
     """Validate the knowledge files without touching the store; list every problem found."""
-    try:
-        content = read_knowledge(directory)
-    except KnowledgeError as error:
-        problems = list(error.problems)
-    else:
-        problems = audit(content)
+    content = collect(directory, references_always=bool(only))
+    problems = content.problems if content.problems and not only else [*content.problems, *audit(content)]
+    if only:
+        problems = [p for p in problems if p.startswith(f"{Path(only).name}:")]
     if problems:
-        typer.echo(f"{len(problems)} problem(s) in {directory}:", err=True)
+        typer.echo(f"{len(problems)} problem(s) in {directory / Path(only).name if only else directory}:", err=True)
         raise _fail(problems)
-    entries = sum(len(rows) for rows in content.rows.values())
-    typer.echo(f"knowledge: {entries} entries in {len(list(directory.glob('*.yml')))} files are valid")
+    if only:
+        typer.echo(f"knowledge: {Path(only).name} is valid")
+        return
+    typer.echo(f"knowledge: {content.count} entries in {len(list(directory.glob('*.yml')))} files are valid")
 
 
 @kb.command("import")
@@ -118,30 +121,36 @@ def export(out: Path = typer.Option(..., "--out", help="Folder to write the *.ym
 @kb.command()
 def stale(older_than: str = typer.Option("365d", "--older-than",
                                          help="Age of the last review: 90d, 12w, 1y.")) -> None:
-    """List the entries whose last review is older than the given age, oldest first."""
-    cutoff = dt.date.today() - parse_age(older_than)
+    """List the cards and contacts due for review: past their review-by date, or last reviewed
+    longer ago than the given age; oldest first."""
+    today = dt.date.today()
+    cutoff = today - parse_age(older_than)
     with _store() as store:
         snapshot = _snapshot(store)
-    overdue = sorted((d for d in snapshot.documents if d.reviewed < cutoff),
-                     key=lambda d: (d.reviewed, d.key))
-    for doc in overdue:
-        typer.echo(f"{doc.reviewed}  {doc.key}  [{doc.kind}]  source: {doc.source.key}")
-    typer.echo(f"knowledge: {len(overdue)} of {len(snapshot.documents)} entries were last "
-               f"reviewed before {cutoff}")
+    entries = [*(("card", c) for c in snapshot.cards), *(("contact", c) for c in snapshot.contacts.values())]
+    due = sorted(((kind, e) for kind, e in entries if e.reviewed < cutoff or e.review_by <= today),
+                 key=lambda item: (item[1].reviewed, item[1].key))
+    for kind, entry in due:
+        note = getattr(entry, "review_note", None)
+        typer.echo(f"{entry.reviewed}  review by {entry.review_by}  {entry.key}  [{kind}]"
+                   + (f"  note: {note}" if note else ""))
+    typer.echo(f"knowledge: {len(due)} of {len(entries)} entries are due for review "
+               f"(review-by date passed, or last reviewed before {cutoff})")
 
 
 @kb.command()
 def search(query: str, lang: str = typer.Option("en", help="Language of the results: sq or en."),
            limit: int = typer.Option(5, min=1, max=50)) -> None:
-    """Show the facts that best match a question, with scores and sources."""
+    """Show the cards whose words best match a question, with their sources."""
     if lang not in LANGUAGES:
         raise _fail(["--lang must be sq or en"], code=2)
     with _store() as store:
         snapshot = _snapshot(store)
-    for hit in snapshot.index.rank(query, limit=limit):
-        doc = hit.document
-        typer.echo(f"{hit.score:.3f}  {doc.key}  [{doc.topic}]\n       {doc.text.get(lang)}"
-                   f"\n       — {doc.source.title.get(lang)} (reviewed {doc.reviewed})")
+    for hit in index_of(snapshot).rank(query, limit=limit):
+        card = hit.card
+        sources = "; ".join(f"{c.source.publisher}, {c.source.title}" for c in card.citations)
+        typer.echo(f"{hit.similarity:.3f}  {card.key}  [{card.topic}]\n       {card.answer.get(lang)}"
+                   f"\n       — {sources} (reviewed {card.reviewed})")
 
 
 @kb.command()

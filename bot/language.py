@@ -1,4 +1,4 @@
-"""Language handling: text folding, language identification and explicit language switches.
+"""Language handling: language identification and explicit language switches.
 
 Everything that decides "is this Albanian or English?" lives here, so the NLU component,
 the actions and the tests share one behaviour.
@@ -7,42 +7,16 @@ the actions and the tests share one behaviour.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import cast
 
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from bot.nlu.linear import LinearTextModel
-
-Lang = Literal["sq", "en"]
-LANGUAGES: tuple[Lang, ...] = ("sq", "en")
-
-_QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "“": '"', "”": '"', "„": '"',
-                         "–": "-", "—": "-"})
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
-_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
-
-
-def clean(text: str) -> str:
-    """Removes control characters and normalises white space; keeps diacritics."""
-    text = _CONTROL.sub(" ", unicodedata.normalize("NFC", text or ""))
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def fold(text: str) -> str:
-    """Lower-cases and strips diacritics (ë→e, ç→c), so that "Shqipëri" and "shqiperi" match."""
-    decomposed = unicodedata.normalize("NFKD", clean(text).translate(_QUOTES).lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-def words(text: str) -> list[str]:
-    """Alphabetic words of the folded text (digits, emoji and punctuation dropped)."""
-    return _WORD.findall(fold(text))
-
+from bot.text import Lang, clean, fold, words
 
 # Tokens that say nothing about the language: shared loanwords, acronyms and chat noise.
 NEUTRAL_WORDS = frozenset([
@@ -176,11 +150,6 @@ def identify(text: str, model: LanguageModel | None) -> LanguageGuess:
     threshold = SHORT_THRESHOLD if len(content) <= SHORT_MESSAGE_WORDS else LONG_THRESHOLD
     decided = best if confidence >= threshold else None
     return LanguageGuess(decided, confidence, best=best)
-
-
-def as_language(value: object) -> Lang | None:
-    """A slot or payload value as a supported language, or None for anything else."""
-    return cast(Lang, value) if value in LANGUAGES else None
 
 
 def switch_target(text: str, detected: Lang | None, current: Lang | None) -> Lang:

@@ -7,7 +7,9 @@ and style. `import` of an export reports nothing changed.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -16,23 +18,10 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.knowledge.loader import ORGANISATION_FIELDS
-from bot.knowledge.schema import Fact, Milestone, Organisation, Source, Topic
+from bot.knowledge.loader import CARD_FIELDS, CONTACT_FIELDS, SECTIONS
+from bot.knowledge.schema import Card, CardContact, CardExample, CardSource, Contact, ContactSource, Source, Topic
 
 Entry = dict[str, Any]
-
-# Comments that PyYAML cannot carry through a load; the files they explain are written here.
-HEADERS = {
-    "contacts.yml": (
-        "# Organisations and contacts. `topics` are topic keys, plus two tags:\n"
-        "#   emergency: numbers given first to a person in danger (utter_emergency must name them)\n"
-        "#   handoff:   where a person answers when someone asks for a human\n"
-        "# `city` is where an office is (the services directory lists it for questions about that city);\n"
-        "# `languages` (e.g. [sq, en]) are the languages a service works in. Leave both out when the\n"
-        "# sources do not say: an organisation without a city counts as national.\n"),
-}
-SOURCES_FILE, MILESTONES_FILE, CONTACTS_FILE = "sources.yml", "milestones.yml", "contacts.yml"
-
 
 class _Flow(dict):
     """A mapping written on one line: {sq: "...", en: "..."}."""
@@ -77,13 +66,8 @@ def _pair(row: Any, name: str, *, flow: bool = False) -> dict[str, str] | None:
     return _Flow(pair) if flow else pair
 
 
-def _listed(joined: str | None) -> list[str]:
-    return [item for item in (joined or "").split("|") if item]
-
-
-def _keywords(row: Fact | Milestone) -> dict[str, list[str]] | None:
-    lists = {lang: _FlowList(map(_Quoted, _listed(getattr(row, f"keywords_{lang}")))) for lang in ("sq", "en")}
-    return lists if any(lists.values()) else None
+def _listed(joined: str | None) -> _FlowList:
+    return _FlowList(item for item in (joined or "").split("|") if item)
 
 
 def _entry(*fields: tuple[str, Any]) -> Entry:
@@ -91,42 +75,45 @@ def _entry(*fields: tuple[str, Any]) -> Entry:
     return {name: value for name, value in fields if value not in (None, False, [], "")}
 
 
+def _day(value: dt.date) -> str:
+    return value.isoformat()
+
+
 def _source(row: Source) -> Entry:
-    return _entry(("key", row.key), ("title", _pair(row, "title", flow=True)), ("url", row.url),
-                  ("published", row.published))
-
-
-def _sourced(row: Fact | Milestone | Organisation) -> list[tuple[str, Any]]:
-    return [("source", row.source_key), ("reviewed", row.reviewed.isoformat())]
-
-
-def _fact(row: Fact) -> Entry:
-    return _entry(("key", row.key), ("summary", row.summary), ("text", _pair(row, "text")),
-                  ("keywords", _keywords(row)), *_sourced(row))
-
-
-def _milestone(row: Milestone) -> Entry:
-    return _entry(("key", row.key), ("date", row.date), ("topic", row.topic_key),
-                  ("text", _pair(row, "text")), ("keywords", _keywords(row)), *_sourced(row))
-
-
-def _organisation(row: Organisation) -> Entry:
-    fields = {
-        "key": row.key, "name": _pair(row, "name", flow=True), "city": row.city, "phone": row.phone,
-        "hours": _pair(row, "hours", flow=True), "url": row.url,
-        "languages": _FlowList(_listed(row.languages)), "helps_with": _pair(row, "helps_with"),
-        "topics": _FlowList(_listed(row.topics)), "source": row.source_key,
-        "reviewed": row.reviewed.isoformat(),
-    }
-    return _entry(*((name, fields[name]) for name in ORGANISATION_FIELDS))
+    return _entry(("key", row.key), ("publisher", _Quoted(row.publisher)), ("title", _Quoted(row.title)),
+                  ("url", row.url), ("language", row.language), ("published", row.published),
+                  ("accessed", _day(row.accessed)))
 
 
 def _topic(row: Topic) -> Entry:
-    return _entry(("key", row.key), ("title", _pair(row, "title", flow=True)),
-                  ("next_step", _pair(row, "next_step")))
+    return _entry(("key", row.key), ("title", _pair(row, "title", flow=True)), ("order", row.button_order))
 
 
-def dump(data: dict[str, Any], header: str = "") -> str:
+def _passages(rows: Iterable[ContactSource | CardSource]) -> list[Entry]:
+    return [{"source": r.source_key, "passage": _Quoted(r.passage)} for r in rows]
+
+
+def _contact(row: Contact, passages: list[Entry]) -> Entry:
+    fields = {
+        "key": row.key, "name": _pair(row, "name", flow=True), "phone": row.phone, "url": row.url,
+        "country": row.country, "city": row.city, "helps_with": _pair(row, "helps_with"),
+        "tags": _listed(row.tags), "sources": passages, "reviewed": _day(row.reviewed),
+        "review_by": _day(row.review_by)}
+    return _entry(*((name, fields[name]) for name in CONTACT_FIELDS))
+
+
+def _card(row: Card, examples: dict[str, list[str]], contacts: list[str], passages: list[Entry]) -> Entry:
+    fields = {
+        "key": row.key, "subject": row.subject, "aspect": row.aspect, "countries": _listed(row.countries),
+        "where": row.where, "title": _pair(row, "title", flow=True), "answer": _pair(row, "answer"),
+        "next_step": _pair(row, "next_step"),
+        "examples": {lang: [_Quoted(t) for t in examples.get(lang, [])] for lang in ("sq", "en")},
+        "contacts": _FlowList(contacts), "sources": passages, "reviewed": _day(row.reviewed),
+        "review_by": _day(row.review_by), "review_note": _Quoted(row.review_note) if row.review_note else None}
+    return _entry(*((name, fields[name]) for name in CARD_FIELDS))
+
+
+def dump(data: dict[str, Any]) -> str:
     """YAML laid out like the hand-written files: a blank line between entries and sections."""
     text = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1_000_000,
                      indent=2)
@@ -137,28 +124,44 @@ def dump(data: dict[str, Any], header: str = "") -> str:
         if starts_section or starts_entry:
             lines.append("")
         lines.append(line)
-    return header + "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n"
 
 
 def _ordered(session: Session, model: type) -> Iterable[Any]:
-    return session.execute(select(model).order_by(model.position, model.key)).scalars()
+    return session.execute(select(model).order_by(model.file, model.position, model.key)).scalars()
+
+
+def _grouped(session: Session, model: type, owner: str) -> dict[str, list[Any]]:
+    groups: dict[str, list[Any]] = defaultdict(list)
+    for row in session.execute(select(model).order_by(model.position)).scalars():
+        groups[getattr(row, owner)].append(row)
+    return groups
 
 
 def export_knowledge(session: Session, directory: Path) -> list[Path]:
-    """Writes sources.yml, one <topic>.yml per topic, milestones.yml and contacts.yml."""
-    files: dict[str, dict[str, Any]] = {
-        SOURCES_FILE: {"sources": [_source(r) for r in _ordered(session, Source)]}}
-    facts: dict[str, list[Entry]] = {}
-    for row in _ordered(session, Fact):
-        facts.setdefault(row.topic_key, []).append(_fact(row))
-    for topic in session.execute(select(Topic).order_by(Topic.key)).scalars():
-        files[f"{topic.key}.yml"] = {"topic": _topic(topic), "facts": facts.get(topic.key, [])}
-    files[MILESTONES_FILE] = {"milestones": [_milestone(r) for r in _ordered(session, Milestone)]}
-    files[CONTACTS_FILE] = {"organisations": [_organisation(r) for r in _ordered(session, Organisation)]}
+    """Writes every entry back into the file it came from, in its place, sections in order."""
+    files: dict[str, dict[str, Any]] = defaultdict(dict)
+    for row in _ordered(session, Topic):
+        files[row.file]["topic"] = _topic(row)
+    for row in _ordered(session, Source):
+        files[row.file].setdefault("sources", []).append(_source(row))
+    contact_sources = _grouped(session, ContactSource, "contact_key")
+    for row in _ordered(session, Contact):
+        files[row.file].setdefault("contacts", []).append(_contact(row, _passages(contact_sources[row.key])))
+    examples: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for example in session.execute(select(CardExample).order_by(CardExample.position)).scalars():
+        examples[example.card_key][example.language].append(example.text)
+    card_sources = _grouped(session, CardSource, "card_key")
+    card_contacts = _grouped(session, CardContact, "card_key")
+    for row in _ordered(session, Card):
+        files[row.file].setdefault("cards", []).append(_card(
+            row, examples[row.key], [c.contact_key for c in card_contacts[row.key]],
+            _passages(card_sources[row.key])))
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, data in files.items():
-        path = directory / name
-        path.write_text(dump(data, HEADERS.get(name, "")), encoding="utf-8")
+    for name in sorted(files):
+        path = directory / (name or "knowledge.yml")
+        sections = files[name]
+        path.write_text(dump({s: sections[s] for s in SECTIONS if s in sections}), encoding="utf-8")
         written.append(path)
     return written

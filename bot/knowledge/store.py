@@ -1,32 +1,28 @@
 """Access to the knowledge store: sessions, and an immutable snapshot of what can be said.
 
 Actions ask for `store.snapshot()`; it costs one session with one tiny query while content is
-unchanged, and rebuilds the documents and the search index only after an import changed
-something. A snapshot is never mutated, so concurrent action calls share it safely; the store
-itself holds only the connection pool and a reference to the latest snapshot.
+unchanged, and reads the content again only after an import changed something. A snapshot is
+never mutated, so concurrent action calls share it safely; the store itself holds only the
+connection pool and a reference to the latest snapshot.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
-from typing import Literal
 
 from sqlalchemy import create_engine, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.knowledge import model, schema
 from bot.knowledge.export import export_knowledge
-from bot.knowledge.loader import CONTACT_TAGS, ImportReport, import_knowledge, read_knowledge
+from bot.knowledge.loader import ImportReport, import_knowledge, read_knowledge
 from bot.knowledge.migrations import upgrade_schema
-from bot.knowledge.schema import Fact, Milestone, Organisation, Source, StoreInfo, Topic
-from bot.language import Lang
 
 ROOT = Path(__file__).resolve().parents[2]
 KNOWLEDGE_DIR = ROOT / "data" / "knowledge"
@@ -38,93 +34,8 @@ def database_url() -> str:
     return os.environ.get("HELPLINE_DB_URL") or DEFAULT_URL
 
 
-@dataclass(frozen=True)
-class Bilingual:
-    """A text in both languages."""
-
-    sq: str
-    en: str
-
-    def get(self, language: Lang) -> str:
-        return self.sq if language == "sq" else self.en
-
-
-@dataclass(frozen=True)
-class SourceRef:
-    key: str
-    title: Bilingual
-    url: str | None
-
-
-@dataclass(frozen=True)
-class TopicInfo:
-    key: str
-    title: Bilingual
-    next_step: Bilingual
-
-
-@dataclass(frozen=True)
-class Document:
-    """Anything the assistant can answer with: a fact, a milestone or an organisation."""
-
-    key: str
-    kind: Literal["fact", "milestone", "organisation"]
-    topics: tuple[str, ...]
-    text: Bilingual
-    keywords: Bilingual
-    source: SourceRef
-    reviewed: dt.date
-    summary: bool = False
-    phone: str | None = None
-    # organisations only: what the services directory lists
-    name: Bilingual | None = None
-    hours: Bilingual | None = None
-    url: str | None = None
-    city: str | None = None
-    languages: tuple[str, ...] = ()
-
-    @property
-    def topic(self) -> str:
-        return self.topics[0] if self.topics else ""
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """Everything answerable at one store revision."""
-
-    revision: int
-    documents: tuple[Document, ...]
-    topics: dict[str, TopicInfo]
-
-    @cached_property
-    def by_key(self) -> dict[str, Document]:
-        return {doc.key: doc for doc in self.documents}
-
-    @cached_property
-    def index(self):
-        from bot.knowledge.search import SearchIndex
-
-        return SearchIndex(self.documents)
-
-    def summary_of(self, topic: str) -> Document | None:
-        return next((d for d in self.documents if d.summary and d.topic == topic), None)
-
-    def organisations(self, topic: str | None = None) -> list[Document]:
-        """The organisations of a topic or tag (all of them without one)."""
-        return [d for d in self.documents
-                if d.kind == "organisation" and (topic is None or topic in d.topics)]
-
-
-def _organisation_text(org: Organisation, language: Lang) -> str:
-    name = org.name_sq if language == "sq" else org.name_en
-    helps = org.helps_with_sq if language == "sq" else org.helps_with_en
-    hours = org.hours_sq if language == "sq" else org.hours_en
-    parts = [f"{name}: {org.phone}" if org.phone else name, helps]
-    if org.url:
-        parts.append(org.url)
-    if hours:
-        parts.append(hours)
-    return ". ".join(p.rstrip(".") for p in parts) + "."
+def _split(joined: str | None) -> tuple[str, ...]:
+    return tuple(item for item in (joined or "").split("|") if item)
 
 
 class KnowledgeStore:
@@ -139,7 +50,7 @@ class KnowledgeStore:
         # before use, so answers resume by themselves when the database is back.
         self.engine: Engine = create_engine(self.url, future=True, pool_pre_ping=True)
         self._sessions = sessionmaker(self.engine, future=True, expire_on_commit=False)
-        self._snapshot: Snapshot | None = None
+        self._snapshot: model.Snapshot | None = None
 
     def close(self) -> None:
         """Closes the pooled connections (a command line run ends; tests drop their database)."""
@@ -169,15 +80,15 @@ class KnowledgeStore:
 
     @staticmethod
     def _revision(session: Session) -> int:
-        info = session.get(StoreInfo, 1)
+        info = session.get(schema.StoreInfo, 1)
         return info.revision if info else 0
 
     def revision(self) -> int:
         with self.session() as session:
             return self._revision(session)
 
-    def snapshot(self) -> Snapshot:
-        """The current content; rebuilt only when an import has changed it.
+    def snapshot(self) -> model.Snapshot:
+        """The current content; read again only when an import has changed it.
 
         One session reads the revision and, if it moved, the content, so both come from the
         same transaction and an action call never holds more than one connection.
@@ -187,38 +98,49 @@ class KnowledgeStore:
             cached = self._snapshot
             if cached is not None and cached.revision == revision:
                 return cached
-            fresh = self._load(session, revision)
+            fresh = load_snapshot(session, revision)
         self._snapshot = fresh
         return fresh
 
-    @staticmethod
-    def _load(session: Session, revision: int) -> Snapshot:
-        sources = {
-            s.key: SourceRef(s.key, Bilingual(s.title_sq, s.title_en), s.url)
-            for s in session.execute(select(Source)).scalars()
-        }
-        topics = {
-            t.key: TopicInfo(t.key, Bilingual(t.title_sq, t.title_en),
-                             Bilingual(t.next_step_sq, t.next_step_en))
-            for t in session.execute(select(Topic)).scalars()
-        }
-        docs: list[Document] = []
-        for f in session.execute(select(Fact).order_by(Fact.key)).scalars():
-            docs.append(Document(f.key, "fact", (f.topic_key,), Bilingual(f.text_sq, f.text_en),
-                                 Bilingual(f.keywords_sq, f.keywords_en), sources[f.source_key],
-                                 f.reviewed, summary=f.summary))
-        for m in session.execute(select(Milestone).order_by(Milestone.date)).scalars():
-            docs.append(Document(m.key, "milestone", (m.topic_key,),
-                                 Bilingual(m.text_sq, m.text_en),
-                                 Bilingual(m.keywords_sq, m.keywords_en), sources[m.source_key],
-                                 m.reviewed))
-        for o in session.execute(select(Organisation).order_by(Organisation.key)).scalars():
-            docs.append(Document(
-                o.key, "organisation",
-                tuple(sorted((t for t in o.topics.split("|") if t), key=lambda t: t in CONTACT_TAGS)),
-                Bilingual(_organisation_text(o, "sq"), _organisation_text(o, "en")),
-                Bilingual(o.keywords_sq, o.keywords_en), sources[o.source_key], o.reviewed,
-                phone=o.phone, name=Bilingual(o.name_sq, o.name_en),
-                hours=Bilingual(o.hours_sq, o.hours_en) if o.hours_sq and o.hours_en else None,
-                url=o.url, city=o.city, languages=tuple(filter(None, (o.languages or "").split("|")))))
-        return Snapshot(revision, tuple(docs), topics)
+
+def _rows(session: Session, table: type, order: tuple = ()) -> list:
+    return list(session.execute(select(table).order_by(*order)).scalars())
+
+
+def _placed(table: type) -> tuple:
+    return (table.file, table.position)
+
+
+def load_snapshot(session: Session, revision: int) -> model.Snapshot:
+    """Reads the whole content into immutable values (a handful of queries, not one per card)."""
+    sources = {s.key: model.Source(s.key, s.publisher, s.title, s.url, s.language, s.accessed, s.published)
+               for s in _rows(session, schema.Source, _placed(schema.Source))}
+    contact_citations: dict[str, list[model.Citation]] = defaultdict(list)
+    for row in _rows(session, schema.ContactSource, (schema.ContactSource.position,)):
+        contact_citations[row.contact_key].append(model.Citation(sources[row.source_key], row.passage))
+    contacts = {
+        c.key: model.Contact(
+            c.key, model.Bilingual(c.name_sq, c.name_en), model.Bilingual(c.helps_with_sq, c.helps_with_en),
+            c.country, tuple(contact_citations[c.key]), c.reviewed, c.review_by, phone=c.phone, url=c.url,
+            city=c.city, tags=_split(c.tags))
+        for c in _rows(session, schema.Contact, _placed(schema.Contact))}
+    topics = {t.key: model.Topic(t.key, model.Bilingual(t.title_sq, t.title_en), t.button_order)
+              for t in _rows(session, schema.Topic, _placed(schema.Topic))}
+    examples: dict[str, dict[str, list[str]]] = defaultdict(lambda: {"sq": [], "en": []})
+    for row in _rows(session, schema.CardExample, (schema.CardExample.position,)):
+        examples[row.card_key][row.language].append(row.text)
+    card_citations: dict[str, list[model.Citation]] = defaultdict(list)
+    for row in _rows(session, schema.CardSource, (schema.CardSource.position,)):
+        card_citations[row.card_key].append(model.Citation(sources[row.source_key], row.passage))
+    card_contacts: dict[str, list[model.Contact]] = defaultdict(list)
+    for row in _rows(session, schema.CardContact, (schema.CardContact.position,)):
+        card_contacts[row.card_key].append(contacts[row.contact_key])
+    cards = tuple(
+        model.Card(
+            c.key, c.topic_key, c.subject, c.aspect, model.Bilingual(c.title_sq, c.title_en),
+            model.Bilingual(c.answer_sq, c.answer_en), model.Bilingual(c.next_step_sq, c.next_step_en),
+            {lang: tuple(texts) for lang, texts in examples[c.key].items()}, tuple(card_contacts[c.key]),
+            tuple(card_citations[c.key]), c.reviewed, c.review_by, countries=_split(c.countries),
+            where=c.where, review_note=c.review_note)
+        for c in _rows(session, schema.Card, _placed(schema.Card)))
+    return model.Snapshot(revision, cards, topics, contacts, sources)

@@ -1,0 +1,42 @@
+"""Plain text helpers shared by every module: cleaning, folding (ë→e, ç→c) and words.
+
+They live apart from the language model (bot.language) so that editing a pattern here does
+not touch what the trained models are made of.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Literal, cast
+
+Lang = Literal["sq", "en"]
+LANGUAGES: tuple[Lang, ...] = ("sq", "en")
+
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "“": '"', "”": '"', "„": '"',
+                         "–": "-", "—": "-"})
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e"
+                      r"\u2060-\u2064\ufeff]")
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
+
+
+def clean(text: str) -> str:
+    """Removes control and invisible characters and normalises white space; keeps diacritics."""
+    text = _CONTROL.sub(" ", unicodedata.normalize("NFC", text or ""))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def fold(text: str) -> str:
+    """Lower-cases and strips diacritics (ë→e, ç→c), so that "Shqipëri" and "shqiperi" match."""
+    decomposed = unicodedata.normalize("NFKD", clean(text).translate(_QUOTES).lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def words(text: str) -> list[str]:
+    """Alphabetic words of the folded text (digits, emoji and punctuation dropped)."""
+    return _WORD.findall(fold(text))
+
+
+def as_language(value: object) -> Lang | None:
+    """A slot or payload value as a supported language, or None for anything else."""
+    return cast(Lang, value) if value in LANGUAGES else None
