@@ -68,8 +68,9 @@ ensure_venv() {
 # Trains a model when none exists or when any training input changed since the last one.
 ensure_model() {
   local stamp="$ROOT/models/.inputs.sha256" want
-  # bot/nlu and bot/language.py: the trained components are pickled objects of their classes
-  want="$(cd "$ROOT" && find config.yml domain.yml data bot/nlu bot/language.py -type f \( -name '*.yml' -o -name '*.py' \) \
+  # bot/nlu, bot/language.py and bot/places.py: the trained components are pickled objects of
+  # their classes, and the card model reads places as country tokens
+  want="$(cd "$ROOT" && find config.yml domain.yml data bot/nlu bot/language.py bot/places.py -type f \( -name '*.yml' -o -name '*.py' \) \
           -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
   if [ ! -f "$ROOT/models/helpline.tar.gz" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     log "Training the model (inputs changed or no model yet)"

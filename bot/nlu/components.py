@@ -1,7 +1,7 @@
-"""Custom Rasa NLU components: language identification, intent classification, danger override.
+"""Custom Rasa NLU components: language, intent, answer card, situation, danger override.
 
-They are thin adapters: the decisions live in bot.language, bot.nlu.intent_model and
-bot.emergency.
+They are thin adapters: the decisions live in bot.language, bot.nlu.intent_model,
+bot.nlu.card_model, bot.situation and bot.emergency.
 """
 
 from __future__ import annotations
@@ -33,11 +33,20 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.emergency import danger_signals
-from bot.language import LanguageModel, as_language, identify
-from bot.nlu.intent_model import DEFAULT_C, DEFAULT_NGRAMS, IntentModel
+from bot.language import LanguageModel, identify
+from bot.nlu import card_model, intent_model
+from bot.nlu.card_model import CardModel
+from bot.nlu.importer import CARD, QUESTION_INTENT
+from bot.nlu.intent_model import IntentModel
+from bot.situation import read_situation
+from bot.text import as_language
 
 LANGUAGE_ENTITY = "language"
 EMERGENCY_INTENT = "report_emergency"
+CARD_RANKING = "card_ranking"  # on a parsed message: [{"card": key, "confidence": p}, ...]
+# Below this, the classifier's `report_emergency` without a danger pattern is answered as a
+# question that starts with the emergency numbers (EmergencyDetector).
+EMERGENCY_MODEL_CONFIDENCE = 0.85
 _MODEL_FILE = "model.pkl"
 
 
@@ -54,6 +63,11 @@ def _restore(model_storage: ModelStorage, resource: Resource) -> Any:
             return pickle.loads((directory / _MODEL_FILE).read_bytes())
     except (ValueError, FileNotFoundError):
         return None
+
+
+def _entity(kind: str, value: Any, text: str, extractor: str, confidence: float = 1.0) -> dict[str, Any]:
+    return {ENTITY_ATTRIBUTE_TYPE: kind, ENTITY_ATTRIBUTE_VALUE: value, ENTITY_ATTRIBUTE_START: 0,
+            ENTITY_ATTRIBUTE_END: len(text), ENTITY_ATTRIBUTE_CONFIDENCE: confidence, EXTRACTOR: extractor}
 
 
 def example_language(message: Message) -> str | None:
@@ -105,11 +119,8 @@ class LanguageIdentifier(GraphComponent, EntityExtractorMixin):
                                            "confidence": round(guess.confidence, 3),
                                            "explicit": guess.explicit}, add_to_output=True)
             if guess.language:
-                entity = {ENTITY_ATTRIBUTE_TYPE: LANGUAGE_ENTITY,
-                          ENTITY_ATTRIBUTE_VALUE: guess.language,
-                          ENTITY_ATTRIBUTE_START: 0, ENTITY_ATTRIBUTE_END: len(text),
-                          ENTITY_ATTRIBUTE_CONFIDENCE: guess.confidence,
-                          EXTRACTOR: self.__class__.__name__}
+                entity = _entity(LANGUAGE_ENTITY, guess.language, text, self.__class__.__name__,
+                                 guess.confidence)
                 message.set(ENTITIES, [*message.get(ENTITIES, []), entity], add_to_output=True)
         return messages
 
@@ -123,8 +134,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"C": DEFAULT_C, "min_ngram": DEFAULT_NGRAMS[0], "max_ngram": DEFAULT_NGRAMS[1],
-                "ranking_length": 10}
+        return {"C": intent_model.DEFAULT_C, "min_ngram": intent_model.DEFAULT_NGRAMS[0],
+                "max_ngram": intent_model.DEFAULT_NGRAMS[1], "ranking_length": 10}
 
     def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
                  model: IntentModel | None = None) -> None:
@@ -163,14 +174,99 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         return messages
 
 
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class CardClassifier(GraphComponent):
+    """Adds `card_ranking`: the answer cards most likely asked for, from bot.nlu.card_model.
+
+    Trained on the training messages that carry a card (the cards' example questions and own
+    texts, added by bot.nlu.importer); the intent is left to the intent classifier.
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"C": card_model.DEFAULT_C, "min_ngram": card_model.DEFAULT_NGRAMS[0],
+                "max_ngram": card_model.DEFAULT_NGRAMS[1], "ranking_length": 10}
+
+    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+                 model: CardModel | None = None) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self.model = model
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> CardClassifier:
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [m for m in training_data.training_examples if m.get(TEXT) and m.get(CARD)]
+        self.model = CardModel(float(self.config["C"]),
+                               (int(self.config["min_ngram"]), int(self.config["max_ngram"])))
+        self.model.fit([m.get(TEXT) for m in examples], [m.get(CARD) for m in examples])
+        _persist(self._model_storage, self._resource, self.model)
+        return self._resource
+
+    @classmethod
+    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> CardClassifier:
+        return cls(config, model_storage, resource, _restore(model_storage, resource))
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        if self.model is None:
+            return messages
+        for message in messages:
+            ranking = self.model.rank(message.get(TEXT) or "", int(self.config["ranking_length"]))
+            message.set(CARD_RANKING, [{"card": card, "confidence": round(p, 4)} for card, p in ranking],
+                        add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
+class SituationExtractor(GraphComponent, EntityExtractorMixin):
+    """Adds the entities `country`, `location`, `asker` and `minor` that bot.situation reads in a
+    message; the domain's slots keep them across turns."""
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> SituationExtractor:
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        name = self.__class__.__name__
+        for message in messages:
+            text = message.get(TEXT) or ""
+            situation = read_situation(text)
+            found = [_entity(kind, value, text, name) for kind, value in (
+                ("country", situation.country), ("location", situation.location),
+                ("asker", situation.asker), ("minor", situation.minor or None)) if value]
+            if found:
+                message.set(ENTITIES, [*message.get(ENTITIES, []), *found], add_to_output=True)
+        return messages
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class EmergencyDetector(GraphComponent):
-    """Overrides the intent with `report_emergency` when a message describes danger.
+    """Decides `report_emergency`: danger patterns override the intent; the classifier alone
+    does not, unless it is very sure.
 
     Runs last in the pipeline, after the fallback classifier, so a person in danger is never
     routed to "I did not understand", whatever the classifier thought (a fallback placed after
     it would turn a confident emergency into nlu_fallback whenever the classifier was also
     confident of a neighbouring intent: the ambiguity check).
+
+    The classifier learns `report_emergency` from examples and so also leans to it on ordinary
+    questions that share their words ("my boss pays me late", "locked out of my flat"). When it
+    does so without a danger pattern and below EMERGENCY_MODEL_CONFIDENCE, the message is
+    answered as a question, with `danger_hint` set: the answer then starts with the emergency
+    numbers (bot/emergency_reply.safety_note), so a danger the patterns miss still gets them
+    first, without the full emergency reply for a question.
     """
 
     @classmethod
@@ -184,12 +280,16 @@ class EmergencyDetector(GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             signals = danger_signals(message.get(TEXT) or "")
-            if not signals:
-                continue
-            override = {"name": EMERGENCY_INTENT, "confidence": 1.0}
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or []
-                       if r.get("name") != EMERGENCY_INTENT]
-            message.set(INTENT, override, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [override, *ranking], add_to_output=True)
-            message.set("danger_signals", signals, add_to_output=True)
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != EMERGENCY_INTENT]
+            intent = message.get(INTENT) or {}
+            if signals:
+                override = {"name": EMERGENCY_INTENT, "confidence": 1.0}
+                message.set(INTENT, override, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [override, *ranking], add_to_output=True)
+                message.set("danger_signals", signals, add_to_output=True)
+            elif (intent.get("name") == EMERGENCY_INTENT
+                  and float(intent.get("confidence") or 0.0) < EMERGENCY_MODEL_CONFIDENCE):
+                message.set(INTENT, {"name": QUESTION_INTENT, "confidence": float(intent.get("confidence") or 0.0)},
+                            add_to_output=True)
+                message.set("danger_hint", True, add_to_output=True)
         return messages

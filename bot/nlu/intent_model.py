@@ -16,8 +16,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from bot.language import fold
 from bot.nlu.linear import LinearTextModel
+from bot.text import fold
 
 DEFAULT_C = 300.0  # little regularisation: the examples are short and few per intent
 DEFAULT_NGRAMS = (2, 5)

@@ -33,10 +33,12 @@ class _Block:
 class LinearScorer:
     """predict_proba of Pipeline([(.., TfidfVectorizer | FeatureUnion of them), (.., LogisticRegression)])
     for one text. Supports what those pipelines use here: l2-normalised TF-IDF blocks, sublinear
-    tf or not, binary or multinomial logistic regression."""
+    tf or not, binary or multinomial logistic regression; for another linear classifier (a linear
+    SVM), the softmax of its decision values times `temperature`."""
 
-    def __init__(self, pipeline: Pipeline) -> None:
+    def __init__(self, pipeline: Pipeline, temperature: float = 1.0) -> None:
         features, classifier = pipeline.steps[0][1], pipeline.steps[-1][1]
+        self.temperature = temperature
         vectorizers = ([v for _, v in features.transformer_list]
                        if isinstance(features, FeatureUnion) else [features])
         self.blocks: list[_Block] = []
@@ -66,6 +68,7 @@ class LinearScorer:
         if len(self.classes) == 2:  # one decision function: the second class's log-odds
             second = 1.0 / (1.0 + np.exp(-scores[0]))
             return np.array([1.0 - second, second])
+        scores = scores * self.temperature
         exp = np.exp(scores - scores.max())
         return exp / exp.sum()
 
@@ -74,6 +77,7 @@ class LinearTextModel:
     """Base of the models that hold such a `pipeline`: fitted by `_fit`, scored by `scorer`."""
 
     pipeline: Pipeline
+    temperature: float = 1.0  # see LinearScorer
 
     def _fit(self, texts: Sequence[str], labels: Sequence[str]) -> None:
         self.pipeline.fit(list(texts), list(labels))
@@ -81,4 +85,4 @@ class LinearTextModel:
 
     @cached_property
     def scorer(self) -> LinearScorer:
-        return LinearScorer(self.pipeline)
+        return LinearScorer(self.pipeline, self.temperature)
