@@ -15,11 +15,17 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import answers
-from bot.knowledge.store import KnowledgeStore, Snapshot
-from bot.language import Lang, as_language, switch_target
+from bot.emergency_reply import emergency_reply, safety_note, situation_of
+from bot.knowledge.model import Snapshot
+from bot.knowledge.store import KnowledgeStore
+from bot.language import switch_target
+from bot.situation import Situation, read_situation
+from bot.text import Lang, as_language
 
 logger = logging.getLogger(__name__)
 DomainDict = dict[str, Any]
+# A card is added after the emergency numbers only when the card model is this sure of it.
+CARD_AFTER_EMERGENCY = 0.5
 
 
 @lru_cache(maxsize=1)
@@ -35,16 +41,38 @@ def conversation_language(tracker: Tracker) -> Lang | None:
 
 
 def question_text(tracker: Tracker) -> str:
-    """The user's words; a button payload such as "/ask_remittances" carries none."""
+    """The user's words; a button payload such as "/choose_card{...}" carries none."""
     text = tracker.latest_message.get("text") or ""
     return "" if text.startswith("/") else text
 
 
+def entity(tracker: Tracker, name: str) -> Any:
+    """The value of an entity of the latest message, if it has one."""
+    return next((e.get("value") for e in tracker.latest_message.get("entities") or []
+                 if e.get("entity") == name), None)
+
+
+def question(tracker: Tracker) -> answers.Question:
+    intent = tracker.latest_message.get("intent") or {}
+    ranking = tuple((r["card"], float(r["confidence"]))
+                    for r in tracker.latest_message.get("card_ranking") or [] if r.get("card"))
+    return answers.Question(question_text(tracker), intent.get("name"), float(intent.get("confidence") or 0.0),
+                            ranking, entity(tracker, "country"), entity(tracker, "card"), entity(tracker, "topic"))
+
+
+def context(tracker: Tracker) -> answers.Context:
+    return answers.Context(tracker.get_slot("last_card"), tracker.get_slot("country"),
+                           tracker.get_slot("location"), tracker.get_slot("asker"),
+                           bool(tracker.get_slot("minor")))
+
+
 def send(dispatcher: CollectingDispatcher, reply: answers.Reply) -> list[EventType]:
+    if reply.preface:
+        dispatcher.utter_message(text=reply.preface)
     if reply.response:
         dispatcher.utter_message(response=reply.response)
     if reply.text:
-        dispatcher.utter_message(text=reply.text)
+        dispatcher.utter_message(text=reply.text, buttons=reply.buttons or None)
     return [SlotSet(name, value) for name, value in reply.slots.items()]
 
 
@@ -69,25 +97,54 @@ def answer_safely(dispatcher: CollectingDispatcher, tracker: Tracker,
 
 
 class ActionAnswerQuestion(Action):
-    """Answers a question with the best-matching fact and its source."""
+    """Answers a question with the answer card that fits it, or offers the closest cards."""
 
     def name(self) -> str:
         return "action_answer_question"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
-        intent = tracker.latest_message.get("intent") or {}
-        name = intent.get("name")
-        confidence = float(intent.get("confidence") or 0.0)
-        hint = None
-        if name == "nlu_fallback":  # not placed in any topic: only a good match may answer
-            ranking = tracker.latest_message.get("intent_ranking") or []
-            guess = next((r for r in ranking if r.get("name") != "nlu_fallback"), None)
-            hint = (guess["name"], float(guess.get("confidence") or 0.0)) if guess else None
-            name, confidence = None, 0.0
-        context = answers.Context(tracker.get_slot("last_topic"), tracker.get_slot("last_fact"))
-        return answer_safely(dispatcher, tracker, lambda snapshot, language: answers.answer_question(
-            snapshot, question_text(tracker), language, name, confidence, context, hint))
+        asked, known = question(tracker), context(tracker)
+        near_danger = bool(tracker.latest_message.get("danger_hint"))
+
+        def build(snapshot: Snapshot, language: Lang) -> answers.Reply:
+            reply = answers.answer_question(snapshot, asked, language, known)
+            if near_danger:  # close to an emergency without its signs: the numbers first anyway
+                reply.preface = safety_note(snapshot, language)
+            return reply
+
+        return answer_safely(dispatcher, tracker, build)
+
+
+class ActionEmergency(Action):
+    """Emergency numbers first, fitted to where the person is and who is at risk."""
+
+    def name(self) -> str:
+        return "action_emergency"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:
+        language = conversation_language(tracker)
+        if language is None:  # no time to ask for a language: the bilingual numbers
+            dispatcher.utter_message(response="utter_emergency")
+            return []
+        known = context(tracker)
+        situation = situation_of(read_situation(question_text(tracker)),
+                                 Situation(known.country, known.location, known.asker, known.minor))
+        signals = list(tracker.latest_message.get("danger_signals") or [])
+        try:
+            snapshot = store().snapshot()
+            dispatcher.utter_message(text=emergency_reply(snapshot, language, signals, situation))
+        except Exception:  # the numbers must reach the person even without the store
+            logger.exception("knowledge store unavailable; sending the domain's emergency numbers")
+            dispatcher.utter_message(response="utter_emergency")
+            return [SlotSet("language", language)]
+        events: list[EventType] = [SlotSet("language", language)]
+        asked = question(tracker)
+        card = snapshot.card(asked.ranking[0][0]) if asked.ranking else None
+        if card and asked.ranking[0][1] >= CARD_AFTER_EMERGENCY:
+            events += send(dispatcher, answers.render(card, language))
+        return events
 
 
 class ActionSwitchLanguage(Action):
@@ -102,7 +159,7 @@ class ActionSwitchLanguage(Action):
         target = switch_target(question_text(tracker), as_language(guess.get("language")),
                                as_language(tracker.get_slot("language")))
         try:  # repeating the last answer needs the store; switching itself does not
-            reply = answers.switch_language(store().snapshot(), target, tracker.get_slot("last_fact"))
+            reply = answers.switch_language(store().snapshot(), target, tracker.get_slot("last_card"))
         except Exception:
             logger.exception("knowledge store unavailable; switching language without it")
             reply = answers.switch_language(None, target, None)

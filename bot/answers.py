@@ -1,59 +1,88 @@
-"""Turns a question into a reply built from the knowledge store.
+"""Turns a question into a reply built from an answer card of the knowledge store.
 
-The actions call these functions; everything here is plain data in, plain data out, so it is
-tested without Rasa. Replies carry the fact, the next step and the source with its review date.
+The NLU pipeline ranks the cards (bot.nlu.card_model) and reads the person's situation
+(bot.situation); the conversation remembers the last card and the situation in slots. Here:
+- a follow-up that names only a country or an aspect ("po për Greqinë?", "and how long does it
+  take?") is answered by the card of the same subject for that country or aspect;
+- otherwise the ranking is weighed with the situation (the country concerned, abroad or in
+  Albania, a history question or not) and the best card answers, adapted to the country;
+- when no card fits well, a short question offers the closest cards as buttons: never an
+  unrelated fact.
+Plain data in, plain data out: tested without Rasa.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.knowledge.search import Hit, is_overview
-from bot.knowledge.services import City, city_named, find_city, is_local, services_for
-from bot.knowledge.store import Bilingual, Document, Snapshot, SourceRef
-from bot.language import Lang, fold, words
+from bot.knowledge.model import Bilingual, Card, Contact, Snapshot
+from bot.knowledge.search import STOP_WORDS, index_of
+from bot.phones import mark_phones
+from bot.places import country_name, mentions
+from bot.text import Lang, fold, words
 
-# Which knowledge topic each question intent is about.
-INTENT_TOPICS: dict[str, str] = {
-    "ask_about_iom": "organisation",
-    "ask_contact_iom": "organisation",
-    "ask_work_abroad": "safe_migration",
-    "ask_job_offer_check": "safe_migration",
-    "ask_irregular_migration": "safe_migration",
-    "ask_migration_info": "safe_migration",
-    "ask_voluntary_return": "voluntary_return",
-    "ask_trafficking_help": "anti_trafficking",
-    "ask_helpline": "anti_trafficking",
-    "ask_remittances": "remittances",
-}
 FOLLOWUP_INTENT = "ask_followup"
+OUT_OF_SCOPE_INTENT = "out_of_scope"
+CHOOSE_CARD_INTENT = "choose_card"
+CHOOSE_TOPIC_INTENT = "choose_topic"
+HISTORY_TOPIC = "history"
 
-# Scores are TF-IDF similarities (0..1) plus boosts; tuned on the assistant's own examples.
-INTENT_BOOST = 0.25  # times the intent's confidence, for documents of the intent's topic
-CONTEXT_BOOST = 0.10  # documents of the topic of the previous answer
-FOLLOWUP_CONTEXT_BOOST = 0.30  # the same when the message is an elliptical follow-up
-MIN_TOPICAL_SIMILARITY = 0.06  # below this, a confident intent gets its topic's summary
-MIN_SEARCH_SIMILARITY = 0.22  # below this, an unclassified question gets the fallback
-MIN_HINTED_SIMILARITY = 0.12  # the same, for a fact of the topic the classifier leaned to
-MIN_HINT_FOR_OVERVIEW = 0.3  # "what is ...?" with the classifier this sure of a topic: its summary
+# When the best card answers: the card model's probability (over all cards) is at least
+# ANSWER_CONFIDENCE, or its weighed score is DECISIVE times that of the best card of another
+# subject. Otherwise a "which of these?" question offers the closest cards. Whether a message is
+# a question at all is the intent classifier's call: the card model always ranks something.
+ANSWER_CONFIDENCE = 0.2
+DECISIVE = 1.3
+# An answer also offers up to MAX_RELATED other close cards, in case the best one missed.
+RELATED_CONFIDENCE = 0.05
+MAX_RELATED = 2
+# The card model must be this sure to answer a message the classifier found out of scope, or
+# one it could not place at all (nlu_fallback).
+OUT_OF_SCOPE_OVERRIDE = 0.5
+UNPLACED_MIN_CONFIDENCE = 0.1
+MAX_CHOICES = 4
+CHOICE_MIN_CONFIDENCE = 0.02  # a "which of these?" question offers cards at least this likely
+UNPLACED_INTENTS = frozenset({None, "nlu_fallback"})
+# How much the situation moves a card's score. A card of another country than the one concerned
+# falls back; with no country known, a general card beats a country's card. The card of the
+# country concerned is not lifted above cards of other subjects: it replaces its general
+# sibling (_for_country), and the card model already reads the country in the question.
+OTHER_COUNTRY = 0.3
+NO_COUNTRY_KNOWN = 0.5
+# A card for people in Albania, for a question that names a foreign country (not a returnee).
+IN_ALBANIA_ONLY = 0.6
+# The previous answer itself, for a follow-up about it ("how many measures does it have?").
+SAME_CARD = 1.5
+# A follow-up leans to cards that share words with the previous answer: times (1 + this x their
+# similarity), so "how many measures does it have?" after the remittances plan stays with it.
+RELATED_TO_LAST = 3.0
+# The aspects that answer "how does it work?" for a subject: what a vague question gets.
+MAIN_ASPECTS = ("overview", "process")
+# A follow-up has at most this many words of its own ("po për Greqinë?", "and how long?").
+FOLLOW_UP_WORDS = 6
+WRONG_PLACE = 0.6
+SAME_SUBJECT, SAME_TOPIC = 1.4, 1.15
+# The card model must be this sure to answer a message the classifier found out of scope
+# during a conversation about a card (a follow-up the classifier misplaced).
+OUT_OF_SCOPE_OVERRIDE_IN_CONTEXT = 0.2
+NOT_A_HISTORY_QUESTION = 0.35
+MAX_CONTACT_LINES = 3
 
 LABELS = {
     "source": Bilingual("Burimi", "Source"),
     "reviewed": Bilingual("rishikuar më", "reviewed"),
-    "maybe": Bilingual("Kjo mund t'ju ndihmojë:", "This may help:"),
+    "which": Bilingual("Cila nga këto i afrohet më shumë pyetjes suaj?",
+                       "Which of these is closest to what you need?"),
+    "topic_menu": Bilingual("{topic}: çfarë doni të dini?", "{topic}: what would you like to know?"),
+    "no_country_card": Bilingual("Për {country} nuk kam informacion të veçantë; ja çfarë vlen në përgjithësi:",
+                                 "I have nothing specific for {country}; this is what applies in general:"),
     "switched": Bilingual("Në rregull, vazhdojmë në shqip. Si mund t'ju ndihmoj?",
                           "Sure, let's continue in English. How can I help?"),
-    # the services directory ({city}, {topic} are filled in)
-    "services_in": Bilingual("Shërbime në {city}:", "Services in {city}:"),
-    "no_local_services": Bilingual("Nuk kam të dhëna për shërbime në {city}; këto janë kontaktet kombëtare:",
-                                   "I have no local services listed for {city}; these are the national contacts:"),
-    "who_helps": Bilingual("Kush ndihmon ({topic}):", "Who helps ({topic}):"),
-    "national_contacts": Bilingual("Kontaktet kombëtare:", "National contacts:"),
-    "languages": Bilingual("gjuhët", "languages"),
 }
 MONTHS = {
     "sq": ("janar", "shkurt", "mars", "prill", "maj", "qershor", "korrik", "gusht", "shtator",
@@ -62,21 +91,68 @@ MONTHS = {
            "September", "October", "November", "December"),
 }
 
+# What a follow-up asks about, when it names no subject: "sa kohë zgjat?", "do I have to pay?"
+ASPECT_CUES: dict[str, re.Pattern[str]] = {
+    "duration": re.compile(r"\b(?:how long|how much time|how many (?:days|weeks|months)|how quickly|"
+                           r"sa kohe|sa zgjat|zgjat|sa dite|sa jave|sa muaj|sa shpejt|kur mbaron|timeline|"
+                           r"waiting time|take long|takes long)\b"),
+    "cost": re.compile(r"\b(?:how much|cost\w*|pay\w*|price|fee\w*|free|charge\w*|sa kushton|kushton|"
+                       r"pagu\w*|pages\w*|falas|tarif\w*|leke|para)\b"),
+    "family": re.compile(r"\b(?:wife|husband|spouse|children|kids|family|partner|bring (?:my|the)|"
+                         r"gruan|burrin|bashkeshort\w*|femijet|familj\w*|cunat|gocat)\b"),
+    "language": re.compile(r"\b(?:speak|language|german|italian|english|greek|french|gjuh\w*|"
+                           r"gjermanisht|italisht|anglisht|greqisht|frengjisht|flas|fol\w*)\b"),
+    "work_rights": re.compile(r"\b(?:work while|work during|can i work|allowed to work|job while|"
+                              r"punoj gjate|te punoj|me punu|punosh|pune gjate)\b"),
+    "contacts": re.compile(r"\b(?:who (?:can|do|should) (?:i|she|he|we|they) (?:call|contact|ask)|"
+                           r"who to call|phone number|number|call there|kujt|ke te marr|kush e ndihmon|"
+                           r"numer\w*|telefon\w*|kontakt\w*)\b"),
+    "documents": re.compile(r"\b(?:documents?|papers|what do i need to bring|bring|dokument\w*|letra|"
+                            r"cfare duhet te marr me vete)\b"),
+    "eligibility": re.compile(r"\b(?:can i apply|who can|am i eligible|eligib\w*|qualify|a mund te aplikoj|"
+                              r"kush mund|kualifikohem|te drejte)\b"),
+}
+# A question about the past or about IOM's own work: the only kinds a 2007 history card answers.
+_HISTORY_CUE = re.compile(r"\b(?:when|what year|which year|since when|history|historical|in (?:19|20)\d\d|"
+                          r"kur|ne cilin vit|cilin vit|qe kur|viti|vitin|histori\w*|(?:19|20)\d\d|"
+                          r"sa (?:viktima|emigrante|masa|veta|njerez)|how many (?:victims|measures|migrants|returnees|"
+                          r"people)|iom|oim|onm|organizata nderkombetare per migracionin|"
+                          r"international organi[sz]ation for migration|keni ndihm\w*|you helped|have you helped|"
+                          r"did you help|ju keni)\b")
+
 
 @dataclass(frozen=True)
 class Context:
-    """What the conversation said last, for follow-up questions ("and when was that?")."""
+    """What the conversation knows: the last card answered and the person's situation."""
 
-    last_topic: str | None = None
-    last_fact: str | None = None
+    last_card: str | None = None
+    country: str | None = None  # the foreign country concerned (slot)
+    location: str | None = None  # "abroad" / "albania" (slot)
+    asker: str | None = None
+    minor: bool = False
+
+
+@dataclass(frozen=True)
+class Question:
+    """One message as the NLU pipeline understood it."""
+
+    text: str
+    intent: str | None = None
+    intent_confidence: float = 0.0
+    ranking: tuple[tuple[str, float], ...] = ()  # (card key, probability), best first
+    country: str | None = None  # a country this message names
+    card: str | None = None  # a card chosen with a button
+    topic: str | None = None  # a topic chosen with a button
 
 
 @dataclass
 class Reply:
-    """Text to send (or a domain response to render) and slots to set."""
+    """Text to send (or a domain response to render), buttons, and slots to set."""
 
     text: str | None = None
+    preface: str | None = None  # sent first, before the response and the text
     response: str | None = None
+    buttons: list[dict[str, str]] = field(default_factory=list)
     slots: dict[str, Any] = field(default_factory=dict)
 
 
@@ -85,178 +161,262 @@ def format_date(day: dt.date, language: Lang) -> str:
     return f"{day.day} {MONTHS[language][day.month - 1]} {day.year}"
 
 
-def _citation(source: SourceRef, reviewed: dt.date, language: Lang) -> str:
-    return (f"📄 {LABELS['source'].get(language)}: {source.title.get(language)} · "
-            f"{LABELS['reviewed'].get(language)} {format_date(reviewed, language)}")
+def citation(card: Card, language: Lang) -> str:
+    """The line that says where the answer comes from and when a person last checked it: the
+    first source in full, the others counted (all of them are in the store, with passages)."""
+    sources = list(dict.fromkeys(c.source for c in card.citations))
+    first = sources[0]
+    more = f" (+{len(sources) - 1})" if len(sources) > 1 else ""
+    return (f"📄 {LABELS['source'].get(language)}: {first.publisher}, “{first.title}”{more} · "
+            f"{LABELS['reviewed'].get(language)} {format_date(card.reviewed, language)}")
 
 
-def citation(doc: Document, language: Lang) -> str:
-    """The line that says where a fact comes from and when it was last checked."""
-    return _citation(doc.source, doc.reviewed, language)
+def contact_line(contact: Contact, language: Lang) -> str | None:
+    """☎ name: number (or web address), for a contact that can be reached."""
+    if contact.phone:
+        return f"☎ {contact.name.get(language)}: {contact.phone}"
+    if contact.url:
+        return f"🌐 {contact.name.get(language)}: {contact.url}"
+    return None
 
 
-def citations(docs: Iterable[Document], language: Lang) -> list[str]:
-    """One line per source of several documents, with the oldest review date among them."""
-    oldest: dict[str, tuple[SourceRef, dt.date]] = {}
-    for doc in docs:
-        source, reviewed = oldest.get(doc.source.key, (doc.source, doc.reviewed))
-        oldest[doc.source.key] = (source, min(reviewed, doc.reviewed))
-    return [_citation(source, reviewed, language) for source, reviewed in oldest.values()]
+def render(card: Card, language: Lang, *, preface: str | None = None) -> Reply:
+    """The card's answer, its next step, whom to contact, and its source; remembered for follow-ups."""
+    lines = [preface] if preface else []
+    lines.append(card.answer.get(language))
+    lines.append(f"👉 {card.next_step.get(language)}")
+    contacts = [line for c in card.contacts if (line := contact_line(c, language))][:MAX_CONTACT_LINES]
+    if contacts:
+        lines.append("\n".join(contacts))
+    lines.append(citation(card, language))
+    phones = [c.phone for c in card.contacts if c.phone]
+    text = "\n\n".join(mark_phones(line, phones) for line in lines)
+    slots: dict[str, Any] = {"last_card": card.key}
+    return Reply(text=text, slots=slots)
 
 
-def render(snapshot: Snapshot, doc: Document, language: Lang, *, hedge: bool = False) -> Reply:
-    """The fact, the next step for its topic, and its source; remembered for follow-ups."""
-    lines = [LABELS["maybe"].get(language)] if hedge else []
-    lines.append(doc.text.get(language))
-    topic = snapshot.topics.get(doc.topic)
-    if topic:
-        lines.append(topic.next_step.get(language))
-    lines.append(citation(doc, language))
-    return Reply(text="\n\n".join(lines), slots={"last_topic": doc.topic, "last_fact": doc.key})
+def card_button(card: Card, language: Lang) -> dict[str, str]:
+    payload = json.dumps({"card": card.key}, separators=(",", ":"))
+    return {"title": card.title.get(language), "payload": f"/{CHOOSE_CARD_INTENT}{payload}"}
 
 
-def _boosts(intent: str | None, confidence: float, context: Context) -> dict[str, float]:
-    boosts: dict[str, float] = {}
-    if context.last_topic:
-        weight = FOLLOWUP_CONTEXT_BOOST if intent == FOLLOWUP_INTENT else CONTEXT_BOOST
-        boosts[context.last_topic] = weight
-    topic = INTENT_TOPICS.get(intent or "")
-    if topic:
-        boosts[topic] = boosts.get(topic, 0.0) + INTENT_BOOST * confidence
-    return boosts
+def clarify(cards: Sequence[Card], language: Lang) -> Reply:
+    """A short question with the closest cards as buttons."""
+    return Reply(text=LABELS["which"].get(language), buttons=[card_button(c, language) for c in cards])
 
 
-def best_match(snapshot: Snapshot, question: str, intent: str | None, confidence: float,
-               context: Context) -> Hit | None:
-    """The highest-ranked document for a question in its conversational context."""
-    hits = snapshot.index.rank(question, topic_boosts=_boosts(intent, confidence, context))
-    return hits[0] if hits else None
+def topic_menu(snapshot: Snapshot, topic_key: str, language: Lang, country: str | None) -> Reply:
+    """The main cards of a topic as buttons: the overviews, general ones and the country's first."""
+    topic = snapshot.topics.get(topic_key)
+    cards = snapshot.cards_of(topic_key)
+    if topic is None or not cards:
+        return Reply(response="utter_fallback")
+    ranked = sorted(cards, key=lambda c: (c.aspect != "overview", not c.applies_to(country), bool(c.countries)))
+    chosen = list(_distinct_subjects(ranked))[:MAX_CHOICES + 2]
+    return Reply(text=LABELS["topic_menu"].get(language).format(topic=topic.title.get(language)),
+                 buttons=[card_button(c, language) for c in chosen])
 
 
-def _hinted_topic(hint: tuple[str, float] | None, context: Context) -> str | None:
-    """The topic of the intent the classifier leaned to; a follow-up leans to the last topic."""
-    if hint is None:
+def _distinct_subjects(cards: Iterable[Card]) -> Iterable[Card]:
+    seen: set[tuple[str, str]] = set()
+    for card in cards:
+        if (card.subject, card.aspect) not in seen:
+            seen.add((card.subject, card.aspect))
+            yield card
+
+
+def aspect_asked(text: str) -> str | None:
+    """The aspect a follow-up asks about ("how long" -> duration), if it names one."""
+    folded = fold(text)
+    return next((aspect for aspect, cue in ASPECT_CUES.items() if cue.search(folded)), None)
+
+
+def content_words(text: str) -> list[str]:
+    """The words that say what a question is about: not stop words, places or aspect cues."""
+    folded = fold(text)
+    for mention in reversed(mentions(folded)):
+        folded = folded[:mention.start] + " " + folded[mention.end:]
+    for cue in ASPECT_CUES.values():
+        folded = cue.sub(" ", folded)
+    return [w for w in words(folded) if w not in STOP_WORDS and len(w) > 2]
+
+
+def is_elliptical(question: Question) -> bool:
+    """A follow-up that leans on the previous answer: a short message with hardly a word of its
+    own besides a place or an aspect ("po për Greqinë?", "and how long does it take?")."""
+    if question.intent == FOLLOWUP_INTENT:
+        return True
+    return len(words(question.text)) <= FOLLOW_UP_WORDS and len(content_words(question.text)) <= 1
+
+
+def sibling(snapshot: Snapshot, card: Card, *, country: str | None, aspect: str | None = None,
+            subject: str | None = None) -> Card | None:
+    """The card of the same subject (and aspect) for `country`: specific first, then general."""
+    subject = subject or card.subject
+    aspect = aspect or card.aspect
+    same = [c for c in snapshot.cards if c.subject == subject and c.aspect == aspect]
+    specific = [c for c in same if country and country in c.countries]
+    general = [c for c in same if not c.countries]
+    return next(iter(specific or general), None)
+
+
+def follow_up(snapshot: Snapshot, question: Question, context: Context) -> tuple[Card, str | None] | None:
+    """The card an elliptical follow-up asks for, with a preface when it is not country-specific."""
+    last = snapshot.card(context.last_card)
+    if last is None or not is_elliptical(question):
         return None
-    return context.last_topic if hint[0] == FOLLOWUP_INTENT else INTENT_TOPICS.get(hint[0])
+    aspect = aspect_asked(question.text)
+    country = question.country or context.country
+    if question.country and question.country not in last.countries:
+        # "po për Greqinë?": the same question for another country
+        for wanted in (aspect or last.aspect, "overview"):
+            found = sibling(snapshot, last, country=question.country, aspect=wanted)
+            if found and question.country in found.countries:
+                return found, None
+        topical = [c for c in snapshot.cards_of(last.topic) if question.country in c.countries]
+        if topical:
+            return min(topical, key=lambda c: c.aspect != (aspect or last.aspect)), None
+        general = sibling(snapshot, last, country=None, aspect=aspect or last.aspect)
+        if general and not general.countries and general.key != last.key:
+            return general, "no_country_card"
+        return None
+    if aspect and aspect != last.aspect:
+        found = sibling(snapshot, last, country=country, aspect=aspect)
+        if found and found.applies_to(country):
+            return found, None
+        topical = [c for c in snapshot.cards_of(last.topic) if c.aspect == aspect and c.applies_to(country)]
+        if topical:
+            return min(topical, key=lambda c: not (country and country in c.countries)), None
+    return None
 
 
-def answer_question(snapshot: Snapshot, question: str, language: Lang, intent: str | None,
-                    confidence: float, context: Context,
-                    hint: tuple[str, float] | None = None) -> Reply:
-    """Answers with the best fact, or the topic's summary, or the fallback when unsure.
+def _weight(card: Card, p: float, question: Question, context: Context, last: Card | None,
+            history_question: bool, related: float | None) -> float:
+    """A card's probability, weighed with what the conversation knows of the person. `related` is
+    the card's similarity to the previous answer when the message is a follow-up, else None."""
+    country = question.country or context.country
+    if card.countries and country not in card.countries:
+        p *= OTHER_COUNTRY if country else NO_COUNTRY_KNOWN
+    if context.location and card.where not in ("any", context.location):
+        p *= WRONG_PLACE
+    elif question.country and context.location != "albania" and card.where == "albania":
+        p *= IN_ALBANIA_ONLY
+    if last is not None:
+        if card.key == last.key and related is not None:
+            return p * SAME_CARD
+        elif card.subject == last.subject:
+            p *= SAME_SUBJECT
+        elif card.topic == last.topic:
+            p *= SAME_TOPIC
+    if card.topic == HISTORY_TOPIC and not history_question:
+        p *= NOT_A_HISTORY_QUESTION
+    return p * (1.0 + RELATED_TO_LAST * (related or 0.0))
 
-    A question the classifier placed in a topic always gets an answer from that topic; a
-    question it could not place gets an answer only when the words match a fact well, or match
-    reasonably a fact of the topic the classifier leaned to (`hint`: its best intent and
-    confidence below the fallback threshold). A question about where or who to turn to gets
-    the services directory instead of a fact.
+
+def ranked_cards(snapshot: Snapshot, question: Question, context: Context) -> list[tuple[Card, float, float]]:
+    """(card, weighed score, model probability), best first; cards unknown to the store skipped."""
+    last = snapshot.card(context.last_card)
+    history = bool(_HISTORY_CUE.search(fold(question.text)))
+    cards = [(card, p) for key, p in question.ranking if (card := snapshot.card(key)) is not None]
+    follows = last is not None and is_elliptical(question)
+    related: list[float | None] = (list(index_of(snapshot).card_similarity(last, [c for c, _ in cards]))
+                                   if follows else [None] * len(cards))
+    scored = [(card, _weight(card, p, question, context, last, history, r), p)
+              for (card, p), r in zip(cards, related, strict=True)]
+    return sorted(scored, key=lambda item: -item[1])
+
+
+def _for_country(snapshot: Snapshot, card: Card, question: Question, context: Context) -> Card:
+    """The same card for the person's country, when the chosen one is general or another country's."""
+    country = question.country or context.country
+    if not country or country in card.countries:
+        return card
+    if card.countries and question.country is None and any(m.country in card.countries
+                                                           for m in mentions(question.text)):
+        return card  # the question itself names the card's country
+    found = sibling(snapshot, card, country=country)
+    return found if found and country in found.countries else card
+
+
+def answer_question(snapshot: Snapshot, question: Question, language: Lang, context: Context) -> Reply:
+    """The card that answers the question; a choice of cards when none fits well.
+
+    Returns a domain response instead when the message is out of scope or matches nothing.
     """
-    services = services_question(snapshot, question, intent)
-    if services is not None:
-        return answer_services(snapshot, language, *services)
-    topic = INTENT_TOPICS.get(intent or "")
-    if intent == FOLLOWUP_INTENT and context.last_topic:
-        topic = context.last_topic
-    hinted = _hinted_topic(hint, context) if not intent else None
-    leaning, leaning_confidence = hint if hint and hinted else (intent, confidence)
-    hit = best_match(snapshot, question, leaning, leaning_confidence, context)
-    if topic:
-        if hit and hit.similarity >= MIN_TOPICAL_SIMILARITY:
-            return render(snapshot, hit.document, language)
-        summary = snapshot.summary_of(topic)
-        if summary:
-            return render(snapshot, summary, language)
-    needed = MIN_HINTED_SIMILARITY if hit and hinted and hinted in hit.document.topics else (
-        MIN_SEARCH_SIMILARITY)
-    if hit and hit.similarity >= needed:
-        return render(snapshot, hit.document, language, hedge=True)
-    summary = snapshot.summary_of(hinted) if hinted else None
-    if (summary and hint and hint[1] >= MIN_HINT_FOR_OVERVIEW and is_overview(question)
-            and snapshot.index.similarity_to(question, summary) >= MIN_TOPICAL_SIMILARITY):
-        return render(snapshot, summary, language, hedge=True)  # "what is ...?" leaning to a topic
+    if question.card:
+        card = snapshot.card(question.card)
+        return render(card, language) if card else clarify_or_fallback(snapshot, question, context, language)
+    if question.topic:
+        return topic_menu(snapshot, question.topic, language, question.country or context.country)
+    followed = follow_up(snapshot, question, context)
+    if followed:
+        card, preface = followed
+        note = LABELS[preface].get(language).format(country=country_name(question.country or "", language)) \
+            if preface else None
+        return render(card, language, preface=note)
+    ranked = ranked_cards(snapshot, question, context)
+    if not ranked:
+        return Reply(response="utter_fallback")
+    best, score, p = ranked[0]
+    override = OUT_OF_SCOPE_OVERRIDE_IN_CONTEXT if context.last_card else OUT_OF_SCOPE_OVERRIDE
+    if question.intent == OUT_OF_SCOPE_INTENT and p < override:
+        return Reply(response="utter_out_of_scope")
+    if question.intent in UNPLACED_INTENTS and p < UNPLACED_MIN_CONFIDENCE:
+        return Reply(response="utter_fallback")
+    runner_up = next((s for c, s, _ in ranked[1:] if c.subject != best.subject), 0.0)
+    if p < ANSWER_CONFIDENCE and score < DECISIVE * runner_up:
+        main = _main_card(ranked)
+        if main is None:
+            return clarify_or_fallback(snapshot, question, context, language, ranked)
+        best = main
+    card = _for_country(snapshot, best, question, context)
+    reply = render(card, language)
+    related = [c for c, _, q in ranked[1:] if q >= RELATED_CONFIDENCE and c.subject != card.subject]
+    reply.buttons = [card_button(c, language) for c in _distinct_subjects(related)][:MAX_RELATED]
+    return reply
+
+
+def _main_card(ranked: list[tuple[Card, float, float]]) -> Card | None:
+    """When the closest cards are sides of one subject ("how do I work in Italy?" between the
+    decreto flussi, its steps and its duration), that subject's main card; else None."""
+    close = ranked[:MAX_CHOICES]
+    by_subject: dict[str, float] = {}
+    for card, score, _ in close:
+        by_subject[card.subject] = by_subject.get(card.subject, 0.0) + score
+    subject, weight = max(by_subject.items(), key=lambda item: item[1])
+    if weight < sum(by_subject.values()) - weight:
+        return None
+    sides = [card for card, _, _ in close if card.subject == subject]
+    return next((c for c in sides if c.aspect in MAIN_ASPECTS), sides[0])
+
+
+def clarify_or_fallback(snapshot: Snapshot, question: Question, context: Context, language: Lang,
+                        ranked: list[tuple[Card, float, float]] | None = None) -> Reply:
+    """The closest cards as buttons, or the fallback with the topics when nothing is close."""
+    ranked = ranked if ranked is not None else ranked_cards(snapshot, question, context)
+    close = [card for card, _, p in ranked if p >= CHOICE_MIN_CONFIDENCE]
+    choices = list(_distinct_subjects(_for_country(snapshot, c, question, context) for c in close))[:MAX_CHOICES]
+    if len(choices) >= 2:
+        return clarify(choices, language)
+    if choices:
+        return render(choices[0], language)
     return Reply(response="utter_fallback")
 
 
-def switch_language(snapshot: Snapshot | None, language: Lang, last_fact: str | None) -> Reply:
+def switch_language(snapshot: Snapshot | None, language: Lang, last_card: str | None) -> Reply:
     """Confirms the new language and repeats the last answer in it, if there was one.
 
     The text is built here rather than by a domain response because Rasa renders responses
     with the slots as they were before this action set the new language.
     """
-    doc = snapshot.by_key.get(last_fact or "") if snapshot else None
-    reply = render(snapshot, doc, language) if snapshot and doc else Reply(
-        text=LABELS["switched"].get(language))
+    card = snapshot.card(last_card) if snapshot else None
+    reply = render(card, language) if card else Reply(text=LABELS["switched"].get(language))
     reply.slots["language"] = language
     return reply
 
 
-# "Where / who ... help / office / service" next to a town: a services-directory question.
-_ASKS_FOR_SERVICES = re.compile(r"\b(ku|where|who|kush|help\w*|ndihm\w*|zyr\w*|office\w*|sherbim\w*|"
-                                r"service\w*)\b")
-# "who helps victims of trafficking?", "kush i ndihmon viktimat?", "where can I get help?"
-_WHO_HELPS = re.compile(r"\b(?:who|kush)\b(?:\W+\w+){0,4}?\W+(?:help|helps|assist\w*|support\w*|ndihm\w*|"
-                        r"mbeshtet\w*)\b|\bwhere\b(?:\W+\w+){0,4}?\W+help\b|"
-                        r"\bku\b(?:\W+\w+){0,4}?\W+ndihm\w*")
-
-
-def services_question(snapshot: Snapshot, question: str,
-                      intent: str | None) -> tuple[City | None, str | None] | None:
-    """(town, topic) when the question asks where or who to turn to, else None.
-
-    The topic is the intent's, or else that of a fact the question's other words match well
-    (the town's name is left out: facts that mention a town are not about its services).
-    """
-    folded = fold(question)
-    city = find_city(question, (d.city for d in snapshot.organisations() if d.city))
-    if not (_WHO_HELPS.search(folded) or (city and _ASKS_FOR_SERVICES.search(folded))):
-        return None
-    topic = INTENT_TOPICS.get(intent or "")
-    if topic is None:
-        rest = " ".join(w for w in words(question) if city is None or w not in city.forms)
-        hit = best_match(snapshot, rest, None, 0.0, Context())
-        topic = hit.document.topic if hit and hit.similarity >= MIN_SEARCH_SIMILARITY else None
-    return city, topic
-
-
-def _service_line(doc: Document, language: Lang) -> str:
-    """• name · ☎ phone · hours · town · languages (what the store knows of it)."""
-    name = doc.name.get(language) if doc.name else doc.text.get(language)
-    parts = [name]
-    if doc.phone:
-        parts.append(f"☎ {doc.phone}")
-    elif doc.url:
-        parts.append(doc.url)
-    if doc.hours:
-        parts.append(doc.hours.get(language))
-    city = city_named(doc.city).get(language) if doc.city else None
-    if city and city not in name:
-        parts.append(city)
-    if doc.languages:
-        parts.append(f"{LABELS['languages'].get(language)}: {', '.join(doc.languages)}")
-    return "• " + " · ".join(parts)
-
-
-def answer_services(snapshot: Snapshot, language: Lang, city: City | None,
-                    topic: str | None) -> Reply:
-    """Lists the organisations that help in a town or on a topic, with their sources; says
-    plainly when no office in that town is known, and gives the national contacts."""
-    docs = services_for(snapshot, city, topic)
-    title = snapshot.topics[topic].title.get(language) if topic in snapshot.topics else None
-    if city is not None:
-        label = "services_in" if is_local(docs, city) else "no_local_services"
-        header = LABELS[label].get(language).format(city=city.get(language))
-    elif title and any(topic in d.topics for d in docs):
-        header = LABELS["who_helps"].get(language).format(topic=title)
-    else:
-        header = LABELS["national_contacts"].get(language)
-    lines = [header, *(_service_line(doc, language) for doc in docs), "", *citations(docs, language)]
-    return Reply(text="\n".join(lines), slots={"last_topic": topic} if topic else {})
-
-
-HANDOFF_TAG = "handoff"  # organisations tagged so in contacts.yml are where a person answers
-
-
 def handoff(snapshot: Snapshot, language: Lang) -> Reply:
-    """Says the assistant cannot transfer the chat, and lists where a person can be reached."""
-    lines = [f"• {doc.text.get(language)}" for doc in snapshot.organisations(HANDOFF_TAG)]
-    return Reply(response="utter_handoff", text="\n".join(lines) or None)
+    """Says the assistant cannot transfer the chat, and lists where a person answers."""
+    lines = [line for c in snapshot.tagged("handoff") if (line := contact_line(c, language))]
+    phones = [c.phone for c in snapshot.tagged("handoff") if c.phone]
+    return Reply(response="utter_handoff", text=mark_phones("\n".join(lines), phones) or None)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-from bot.language import fold
+from bot.situation import read_situation
+from bot.text import fold
 
 _ME = r"(?:me|us|her|him|them|my \w+|our \w+)"
 # Documents, and the phone: taking it away is how people are cut off and controlled.
@@ -25,10 +26,29 @@ _KIN_SQ = (r"(?:motra|vellai|vella|djali|vajza|femija|femijet|gruaja|burri|nena|
 # Albanian clitics before a verb: me/më, na, e, i, ma, m', po me ...
 _SQ_OBJ = r"(?:(?:po|do|kane|kan|ka|jane|jan)\s+)?(?:me|na|e|i|ma|ia|na i|m'|n')\s*(?:(?:kane|kan|ka|po|jane|jan)\s+)?"
 
+# Grooming: secrecy, photos used as a threat, blackmail; or a child offered work, a trip or a
+# meeting. It counts only when an unknown or online adult is part of it and a minor is
+# concerned or pressure is used (_groomed).
+_SECRECY = [
+    r"\b(?:not to|don'?t|do not|never) tell (?:my|your|her|his|our|the) (?:parents|mum|mom|dad|mother|father|family)\b",
+    r"\b(?:mos|te mos|mos u|mos i|mos ia) (?:\w+ )?(?:trego|tregosh|tregoj|thuaj|thuash|them)\w* "
+    r"(?:\w+ )?(?:prinder\w*|nenes|babait|familjes|askujt)\b",
+]
+_PRESSURE_PATTERNS = [
+    r"\b(?:send|share|post|show)\w* (?:my|her|his|the|your)?\s*(?:photos|pics|pictures|nudes|videos?)\b"
+    r"(?:\W+\w+){0,3}?\W+(?:to everyone|everyone|online|if)",
+    r"\b(?:shperndaj|shperndane|postoj|poston|dergoj|dergon|publikoj|publikon)\w* (?:\w+ )?(?:fotot|fotografit\w*|"
+    r"videot|videon)\b",
+    r"\b(?:blackmail\w*|sextort\w*|shantazh\w*|me shantazhon|me kercenon me fotot)\b",
+]
+_OFFER = r"\b(?:job|work|modell?ing|model|pune|pun|modele|modelle|ticket|bilet\w*|trip|udhetim|meet|takoj|takohemi)\b"
+
 SIGNALS: dict[str, list[str]] = {
     "documents_taken": [
         rf"\b(?:took|taken|takes|kept|keeps|keeping|holds|holding|confiscated|stole|stolen|"
         rf"seized|hid|hidden|won'?t (?:give|return))\b(?:\W+\w+){{0,3}}?\W+{_DOCS_EN}",
+        rf"\b(?:they|he|she|boss|employer|manager|owner|smugglers?)\s+(?:\w+\s+){{0,2}}?(?:take|keep|hold)\b"
+        rf"(?:\W+\w+){{0,2}}?\W+{_DOCS_EN}",
         rf"\b{_DOCS_EN}\W+(?:\w+\W+){{0,3}}(?:taken|confiscated|stolen|kept|seized)\b",
         rf"\b{_SQ_OBJ}(?:mor|mori|moren|morrn|marre|marr|mbajne|mban|mbajn|konfiskuan|"
         rf"konfiskuar|grabiten|grabiti|vodhen|fshehen)\b(?:\W+\w+){{0,3}}?\W+{_DOCS_SQ}",
@@ -49,6 +69,11 @@ SIGNALS: dict[str, list[str]] = {
         r"largohemi|dil)",
         r"\b(?:nuk|s') ?mund (?:te|me) (?:dal|dalim|ik|largohem)\w*\b(?:\W+\w+){0,3}?\W+(?:shtepi|"
         r"dhome|ferme|lokal|banes)",
+        r"\b(?:haven'?t|have not|havent|hasn'?t|has not) been (?:outside|out)\b",
+        r"\block(?:s|ed)? the doors?\b(?:\W+\w+){0,3}?\W+(?:night|every|us|me|from outside)",
+        r"\b(?:dera|deren|dyert)\b(?:\W+\w+){0,2}?\W+(?:mbyllet|mbyllin|e mbyllin|i mbyllin)\b"
+        r"(?:\W+\w+){0,2}?\W+(?:jashte|naten|cdo)",
+        r"\b(?:won'?t|will not|wont|don'?t|do not|not) (?:let|release) (?:us|me|them|her|him) go\b",
         r"\b(?:kept|held|keep|keeping|holding|hold)(?: (?:me|us|her|him|them))? (?:in|inside) (?:a|an|the|this) "
         r"(?:\w+ )?(?:warehouse|"
         r"house|room|basement|flat|apartment|farm|container|building|hotel)\b",
@@ -75,7 +100,10 @@ SIGNALS: dict[str, list[str]] = {
         rf"\b(?:beat|beats|beating|beaten|hit|hits|hitting|hurt|hurts|hurting|rape|raped|raping|"
         rf"abuse|abuses|abusing|abused|attack\w*) {_ME}\b",
         rf"\b(?:threat\w*|kill|going to kill|will kill|gonna kill)\W+{_ME}\b",
-        r"\b(?:will|going to|gonna|wants to|want to|threatens? to) (?:hurt|kill|beat|harm)\b",
+        r"\b(?:will|going to|gonna|wants to|want to|threatens? to|threatened to) (?:hurt|kill|beat|harm|break|cut|burn|"
+        r"stab|shoot|disfigure|smash)\b",
+        r"\bdo (?:me|na|ma|ta|t'i|t'ia|ia|i|e|te) (?:\w+ )?(?:prishin|prish|bejne keq|bej keq|bojne keq|boj keq|"
+        r"demtojne|vrasin|vras|thyejne|therin|djegin|qellojne)\b",
         rf"\b{_SQ_OBJ}(?:rrah\w*|rreh\w*|rrih\w*|godit\w*|lendo\w*|kercen\w*|vras\w*|vrasin|vret|perdhun\w*|"
         rf"dhunoj\w*|dhunon|keqtrajt\w*)\b",
         r"\b(?:kercenim\w*|dhune|perdhunim)\b",
@@ -104,8 +132,8 @@ SIGNALS: dict[str, list[str]] = {
         r"ku (?:eshte|osht|ashte|jane|ndodhet|ndodhen|gjendet)\b",
         # a child taken away
         r"\b(?:took|taken) (?:away )?my (?:son|daughter|child|children|kids?|baby|boy|girl)\b",
-        rf"\b{_SQ_OBJ}(?:mor|mori|moren|marre|marr) (?:djalin|vajzen|femijen|femijet|cunin|gocen|"
-        r"foshnjen)\b",
+        rf"(?<!t')(?<!te )(?<!per )\b{_SQ_OBJ}(?:mor|mori|moren|marre|marr) (?:djalin|vajzen|femijen|femijet|"
+        r"cunin|gocen|foshnjen)\b(?! me vete)",
     ],
     "danger_now": [
         r"\b(?:i am|i'?m|im|we are|we'?re|she is|he is|she'?s|he'?s) (?:\w+ )?in danger\b",
@@ -125,9 +153,92 @@ SIGNALS: dict[str, list[str]] = {
         r"\b(?:someone|somebody|anyone|anybody|dikush) (?:please |ju lutem )?(?:help|save|ndihmo\w*|"
         r"shpeto\w*) (?:me|us|mua|na)\b",
     ],
+    "person_sold": [  # a person, often a child, sold or offered for money
+        r"\b(?:is|are|was|were|being|been|get|got|getting)\s+(?:being\s+)?sold\b",
+        rf"\b(?:sold|selling|sells|sell|to sell|wants to sell|trying to sell)\s+(?:her|his|my|our|their|a|an|the|this)"
+        rf"\s+(?:\w+\s+){{0,3}}?(?:{_KIN_EN}|children|baby|wife|woman|women|girls|boys|kids)\b",
+        r"\bsold (?:me|us|her|him|them)\b(?!\s+(?:a|an|the|some|his|her|my|our|their|this|that|it|fake|tickets?)\b)",
+        r"\b(?:e|i|me|na|ma|ia|ja|t'i|ta)\s+(?:kane\s+|kan\s+|ka\s+|po\s+|do\s+t[ae]\s+|duan\s+t[ae]\s+)?"
+        r"(?:shiti|shiten|shitur|shesin|shet|shese|shitin|shesim)\b(?:\W+\w+){0,3}?\W+"
+        r"(?:vajz\w*|motr\w*|femij\w*|goc\w*|cun\w*|djal\w*|nuse\w*|grua\w*|mbes\w*|kusheri\w*|burr\w*|"
+        r"njerez\w*|disa|per para|per leke|te huaj\w*)",
+        r"\b(?:vajz\w*|motr\w*|femij\w*|goc\w*|cun\w*|djal\w*|mbes\w*)\b(?:\W+\w+){0,4}?\W+"
+        r"(?:u shit|eshte shitur|jane shitur|po shitet|po shiten|shitet|shiten|e shiten|e shiti|e kane shitur)\b",
+    ],
+    "minor_groomed": [*_SECRECY, *_PRESSURE_PATTERNS, _OFFER],  # counted only with a stranger (_groomed)
+    "boat_in_distress": [  # counted only when a boat is named (_COMPANIONS)
+        r"\b(?:water|uje)\b(?:\W+\w+){0,3}?\W+(?:coming in|getting in|pouring in|hyn|po hyn|futet|po futet)\b",
+        r"\b(?:po )?(?:hyn|futet|fut) uj[ei]\b",
+        r"\b(?:sinking|is sinking|po fundoset|po mbytet|capsiz\w*|u permbys\w*)\b",
+    ],
+    "child_abused": [  # a child with signs of abuse or sexual exploitation, seen by someone else
+        r"\b(?:different|many|several|strange|older|unknown) men (?:come and go|coming and going|visit\w*|come to|"
+        r"going in|go in)\b",
+        r"\bburra (?:te ndryshem |te huaj |te panjohur )?"
+        r"(?:vijne e ikin|hyjne e dalin|vijne dhe ikin|hyjne dhe dalin)\b",
+    ],
+    "weapon": [
+        r"\b(?:has|have|had|with|holding|pulled|got|carrying)\s+(?:a\s+)?(?:knife|gun|pistol|weapon|machete|blade)\b",
+        r"\b(?:ka|me|mban|nxori|kishte)\s+(?:nje\s+)?(?:thike|thiken|arme|armen|pistolete|pistoleten|kobure|koburen)\b",
+    ],
+    "self_harm": [
+        r"\b(?:kill myself|end my life|ending my life|take my (?:own )?life|suicid\w*|don'?t want to live|"
+        r"do not want to live|want to die|wanna die)\b",
+        r"\b(?:thinking|think|thought|thoughts)\s+(?:about|of)\s+(?:ending it|ending my life|killing myself|dying)\b",
+        r"\b(?:vetevras\w*|te vras veten|me vra veten|me vrare veten|dua te vdes|du me dek|"
+        r"nuk dua (?:me|te) (?:te )?jetoj|"
+        r"nuk du me jetu|s'dua te jetoj)\b",
+        r"\bt'?i jap fund(?:\W*$| jetes| vetes| sonte| tani)",
+    ],
+    "life_threat": [  # people who cannot breathe, a boat taking water, a person followed
+        r"\b(?:can'?t|cannot|cant|not able to|unable to|can not) breathe\b", r"\bno air\b",
+        r"\b(?:nuk|s') ?(?:po )?(?:marr|marrim|marrin|merr) fryme\b",
+        r"\b(?:sinking|drowning|po mbytemi|po fundosemi)\b",
+        r"\b(?:someone|somebody|a man|a guy|a car|he|they)\s+(?:is|are|has been|have been|keeps?)\s+"
+        r"(?:following|followed|stalking) (?:me|us|her)\b",
+        r"\b(?:po|me|na) (?:me |na )?(?:ndjek|ndjekin|ndiqte)\w*\b(?:\W+\w+){0,3}?\W+"
+        r"(?:burr\w*|makin\w*|dikush|djal\w*)",
+        r"\b(?:forced|forcing|force|make|making|made)\s+(?:me|her|him)\s+(?:to\s+)?marry\b|\bforced marriage\b",
+        r"\b(?:fejuar|fejuan|fejojne|martuar|martojne|martoj|martohem)\w*\b(?:\W+\w+){0,4}?\W+me (?:zor|force|dhune)\b",
+        r"\bme zor\b(?:\W+\w+){0,4}?\W+(?:fejuar|martuar|martese|nuse)\w*",
+    ],
 }
 
+# "she told me not to tell my parents about the party" is not grooming; "I'm 14, a guy on
+# Snapchat has a modelling job for me" is.
+_STRANGER = re.compile(r"\b(?:online|internet|snapchat|snap|instagram|insta|tiktok|facebook|fb|telegram|whatsapp|"
+                       r"discord|a man|a guy|an older|older (?:man|guy|boy)|stranger|someone i met|i met him|"
+                       r"i panjohur|nje burre|nje djale|ne internet|ne instagram|ne tiktok|ne facebook)\b")
+_PRESSURE = re.compile("|".join(_PRESSURE_PATTERNS))
 _COMPILED = {name: [re.compile(p) for p in patterns] for name, patterns in SIGNALS.items()}
+
+
+def _groomed(folded: str) -> bool:
+    if not _STRANGER.search(folded):
+        return False
+    return bool(_PRESSURE.search(folded)) or read_situation(folded).minor
+
+
+# Signals that count only beside a second sign: water coming in is a danger on a boat, not in a
+# flat; screaming is a danger when someone hears a child next door, not one's own at bedtime.
+_COMPANIONS = {
+    "boat_in_distress": re.compile(r"\b(?:boat|dinghy|gomon\w*|varke\w*|anije\w*|barke\w*|det\w*|sea|channel|"
+                                   r"kanal\w*|lundr\w*)\b"),
+}
+_NEXT_DOOR = re.compile(r"\b(?:i hear|i can hear|we hear|next door|next to (?:mine|us|me)|neighbou?r\w*|fqinj\w*|"
+                        r"ngjitur|degjoj|degjojme|in the flat|in the house|ne apartament\w*|"
+                        r"ne shtepine (?:tjeter|perballe))\b")
+# Signs that someone is hurting a child, which count when a child is concerned.
+_CHILD_HARMED = re.compile(r"\b(?:scream\w*|crying for help|cries for help|never goes (?:to|out)|"
+                           r"doesn'?t go to school|never (?:at|in) school|chained|bruises|bertet|bertas|"
+                           r"qan(?: cdo)? nat\w*|nuk shkon (?:ne|n') "
+                           r"shkolle|s'shkon (?:ne|n') shkolle|me shenja)\b")
+_CHILD = re.compile(r"\b(?:girl|boy|child|kid|little|vajz\w*|djal\w*|femij\w*|goc\w*|cun\w*)\b")
+
+
+def _child_harmed(folded: str) -> bool:
+    return (bool(_CHILD_HARMED.search(folded) and _CHILD.search(folded) and _NEXT_DOOR.search(folded))
+            and read_situation(folded).minor)
 
 
 def danger_signals(text: str) -> list[str]:
@@ -135,7 +246,13 @@ def danger_signals(text: str) -> list[str]:
     folded = fold(text)
     if not folded:
         return []
-    return [name for name, patterns in _COMPILED.items() if any(p.search(folded) for p in patterns)]
+    found = [name for name, patterns in _COMPILED.items() if any(p.search(folded) for p in patterns)]
+    if "minor_groomed" in found and not _groomed(folded):
+        found.remove("minor_groomed")
+    found = [name for name in found if name not in _COMPANIONS or _COMPANIONS[name].search(folded)]
+    if "child_abused" not in found and _child_harmed(folded):
+        found.append("child_abused")
+    return found
 
 
 def is_emergency(text: str) -> bool:

@@ -8,14 +8,22 @@ web widget, REST and any messaging channel added later:
 - a message over MAX_CHARS gets a short reply (with the emergency numbers) and is not processed;
 - a sender who writes faster than a person can gets a polite "slow down";
 - a turn that produced no reply (the action server or the database failed) gets a short
-  apology with the helpline, never silence;
-- "/intent{json}" is accepted only when it is a button payload the assistant offers; typed by
-  hand it is treated as plain text, so nobody can set slots or trigger internal intents.
+  apology with the helpline, never silence; a message that signals danger gets the emergency
+  numbers instead (the domain's `utter_emergency`, which needs neither the action server nor the
+  database);
+- "/intent{json}" is accepted only when it is a button payload the assistant offers (the
+  domain's, or the choice of an answer card or topic, which only shows what anyone may read);
+  typed by hand it is treated as plain text, so nobody can set slots or trigger internal intents.
+
+The texts sent here are the domain's bilingual variations (`utter_emergency` and
+`utter_service_unavailable` without a language condition) plus the two lines below; the phone
+numbers in all of them are checked against the knowledge store by tests/test_domain.py.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -26,8 +34,9 @@ from typing import Any
 import yaml
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
-from bot.language import clean
+from bot.emergency import danger_signals
 from bot.privacy import hash_sender, redact
+from bot.text import clean
 
 ROOT = Path(__file__).resolve().parents[2]
 logger = logging.getLogger(__name__)
@@ -35,21 +44,35 @@ MAX_CHARS = 2000
 RATE_LIMIT = 20  # messages per sender ...
 RATE_WINDOW = 60.0  # ... per this many seconds
 TOO_LONG = ("Mesazhi është shumë i gjatë. Ju lutem shkruani shkurt çfarë ju duhet.\n"
-            "Your message is too long. Please write briefly what you need.\n"
-            "Në rrezik / In danger: 112 · 116 006")
-SOMETHING_FAILED = ("Më vjen keq, diçka nuk funksionoi. Provoni përsëri pas pak, ose telefononi 116 006.\n"
-                    "Sorry, something went wrong. Please try again shortly, or call 116 006.\n"
-                    "Në rrezik / In danger: 112")
-TOO_FAST = ("Ju lutem prisni pak para mesazhit tjetër. / Please wait a moment before your next "
-            "message.\nNë rrezik / In danger: 112 · 116 006")
+            "Your message is too long. Please write briefly what you need.")
+TOO_FAST = "Ju lutem prisni pak para mesazhit tjetër. / Please wait a moment before your next message."
+# Payloads of the buttons the actions build (bot/answers.py): a card or a topic to show.
+_CHOICE_PAYLOAD = re.compile(r'^/(?:choose_card\{"card":"[a-z][a-z0-9_]{1,79}"\}|'
+                             r'choose_topic\{"topic":"[a-z][a-z0-9_]{1,39}"\})$')
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
 @lru_cache(maxsize=1)
-def offered_payloads(domain_path: Path = ROOT / "domain.yml") -> frozenset[str]:
+def _domain(domain_path: Path = ROOT / "domain.yml") -> dict[str, Any]:
+    return yaml.safe_load(domain_path.read_text(encoding="utf-8"))
+
+
+def bilingual_text(response: str) -> str:
+    """The variation of a domain response without a language condition (both languages)."""
+    variations = _domain()["responses"][response]
+    return next(v["text"] for v in variations if "condition" not in v)
+
+
+def safety_line() -> str:
+    """The numbers for a person in danger, as the language chooser gives them (both languages)."""
+    return next(line for line in bilingual_text("utter_choose_language").splitlines() if "112" in line)
+
+
+@lru_cache(maxsize=1)
+def offered_payloads() -> frozenset[str]:
     """Every button payload in the domain's responses, as the user's client sends it back."""
-    domain = yaml.safe_load(domain_path.read_text(encoding="utf-8"))
+    domain = _domain()
     payloads = {
         button["payload"].replace("{{", "{").replace("}}", "}")
         for variations in (domain.get("responses") or {}).values()
@@ -62,7 +85,7 @@ def offered_payloads(domain_path: Path = ROOT / "domain.yml") -> frozenset[str]:
 def sanitise(text: Any, offered: frozenset[str]) -> str:
     """The text Rasa may process: cleaned, redacted, a hand-typed "/command" made plain text."""
     text = clean(text if isinstance(text, str) else "")
-    if text in offered:
+    if text in offered or _CHOICE_PAYLOAD.match(text):
         return text
     return redact(text.lstrip("/ ").strip() if text.startswith("/") else text)
 
@@ -111,10 +134,10 @@ def guard(on_new_message: OnNewMessage, limiter: RateLimiter | None = None) -> O
     async def guarded(message: UserMessage) -> Any:
         raw = message.text if isinstance(message.text, str) else ""
         if len(raw) > MAX_CHARS:
-            await message.output_channel.send_text_message(message.sender_id, TOO_LONG)
+            await message.output_channel.send_text_message(message.sender_id, f"{TOO_LONG}\n{safety_line()}")
             return None
         if not limiter.allow(str(message.sender_id)):
-            await message.output_channel.send_text_message(message.sender_id, TOO_FAST)
+            await message.output_channel.send_text_message(message.sender_id, f"{TOO_FAST}\n{safety_line()}")
             return None
         message.text = sanitise(raw, offered_payloads())
         sender = str(message.sender_id)
@@ -126,7 +149,8 @@ def guard(on_new_message: OnNewMessage, limiter: RateLimiter | None = None) -> O
             logger.exception("processing a message failed")
             result = None
         if output.sent == 0:  # every turn of this assistant answers; silence means a failure
-            await output.inner.send_text_message(sender, SOMETHING_FAILED)
+            fallback = "utter_emergency" if danger_signals(message.text) else "utter_service_unavailable"
+            await output.inner.send_text_message(sender, bilingual_text(fallback))
         return result
 
     return guarded
