@@ -9,9 +9,10 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from bot.language import LanguageModel, clean, fold
+from bot.language import LanguageModel
 from bot.nlu.intent_model import IntentModel
 from bot.nlu.linear import LinearScorer
+from bot.text import clean, fold
 
 ODD_TEXTS = ["", " ", "!!!", "🤷‍♀️🙏", "zzzz qqqq xxxx", "112", "ok", "a" * 2000,
              "SELECT * FROM events; --", "<script>alert(1)</script>", "Ελληνικά και русский"]

@@ -6,6 +6,7 @@ bot.nlu.card_model, bot.situation and bot.emergency.
 
 from __future__ import annotations
 
+import logging
 import pickle
 from typing import Any
 
@@ -41,6 +42,7 @@ from bot.nlu.intent_model import IntentModel
 from bot.situation import read_situation
 from bot.text import as_language
 
+logger = logging.getLogger(__name__)
 LANGUAGE_ENTITY = "language"
 EMERGENCY_INTENT = "report_emergency"
 CARD_RANKING = "card_ranking"  # on a parsed message: [{"card": key, "confidence": p}, ...]
@@ -200,10 +202,12 @@ class CardClassifier(GraphComponent):
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        examples = [m for m in training_data.training_examples if m.get(TEXT) and m.get(CARD)]
-        self.model = CardModel(float(self.config["C"]),
-                               (int(self.config["min_ngram"]), int(self.config["max_ngram"])))
-        self.model.fit([m.get(TEXT) for m in examples], [m.get(CARD) for m in examples])
+        if len({m.get(CARD) for m in training_data.training_examples if m.get(CARD)}) < 2:
+            # trained without the knowledge importer
+            logger.warning("no answer cards in the training data: the card classifier ranks nothing")
+            return self._resource
+        self.model = card_model.trained_on(training_data.training_examples, float(self.config["C"]),
+                                           (int(self.config["min_ngram"]), int(self.config["max_ngram"])))
         _persist(self._model_storage, self._resource, self.model)
         return self._resource
 

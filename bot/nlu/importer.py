@@ -2,9 +2,9 @@
 
 The example questions are written once, in the cards (data/knowledge/*.yml). Here they become
 examples of the `ask_question` intent, each labelled with its language (which the language
-identifier learns from) and its card (which the card classifier learns from), so a card added
-to the knowledge is learnt at the next training without a second copy of its questions. Each
-card's title, answer and next step are added too, labelled with the card but with no intent:
+identifier learns from) and its card and the card's subject (which the card classifier learns
+from), so a card added to the knowledge is learnt at the next training without a second copy of
+its questions. Each card's title, answer and next step are added too, labelled with the card but with no intent:
 they teach the card classifier the card's own words, and the intent classifier nothing (they
 are not questions).
 """
@@ -25,6 +25,7 @@ from bot.text import LANGUAGES
 
 QUESTION_INTENT = "ask_question"
 CARD = "card"  # the key of an example's card, on its training message
+SUBJECT = "card_subject"  # and the card's subject
 
 
 CARD_TEXTS = ("title", "answer", "next_step")
@@ -35,9 +36,11 @@ def card_examples(directory: Path = KNOWLEDGE_DIR) -> TrainingData:
     content = read_knowledge(directory)  # a broken file stops the training with its located problems
     messages = [
         Message(data={TEXT: row["text"], INTENT: QUESTION_INTENT, CARD: entity.key,
+                      SUBJECT: entity.row["subject"],
                       METADATA: {METADATA_INTENT: {"language": row["language"]}}})
         for entity in content.entities[Card] for row in entity.children[CardExample]]
-    messages += [Message(data={TEXT: entity.row[f"{name}_{language}"], CARD: entity.key})
+    messages += [Message(data={TEXT: entity.row[f"{name}_{language}"], CARD: entity.key,
+                               SUBJECT: entity.row["subject"]})
                  for entity in content.entities[Card] for name in CARD_TEXTS for language in LANGUAGES]
     return TrainingData(training_examples=messages)
 
