@@ -15,7 +15,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import answers
-from bot.emergency_reply import emergency_reply, safety_note, situation_of
+from bot.emergency_reply import emergency_reply, help_card, safety_note, situation_of
 from bot.knowledge.model import Snapshot
 from bot.knowledge.store import KnowledgeStore
 from bot.language import switch_target
@@ -139,7 +139,8 @@ class ActionEmergency(Action):
             logger.exception("knowledge store unavailable; sending the domain's emergency numbers")
             dispatcher.utter_message(response="utter_emergency")
             return [SlotSet("language", language)]
-        events: list[EventType] = [SlotSet("language", language)]
+        events: list[EventType] = [SlotSet("language", language),
+                                   SlotSet("last_card", help_card(snapshot, situation))]
         asked = question(tracker)
         card = snapshot.card(asked.ranking[0][0]) if asked.ranking else None
         if card and asked.ranking[0][1] >= CARD_AFTER_EMERGENCY:

@@ -56,21 +56,37 @@ OTHER_COUNTRY = 0.3
 NO_COUNTRY_KNOWN = 0.5
 # A card for people in Albania, for a question that names a foreign country (not a returnee).
 IN_ALBANIA_ONLY = 0.6
-# The previous answer itself, for a follow-up about it ("how many measures does it have?").
+# An elliptical follow-up ("ask_followup"): its own words, the previous answer's (x this) and the
+# card model's probability (x MODEL_WEIGHT) choose the card (in_context).
+CONTEXT_WEIGHT = 0.5
+MODEL_WEIGHT = 0.03
+SELF_CONTEXT = 0.7  # the previous answer's closeness to itself: a neighbour matching the words can win
+# The previous answer itself, for a follow-up about it ("how many measures does it have?"); when
+# the card model does not rank it, it stands at this share of the best card's probability.
 SAME_CARD = 1.5
+LAST_CARD_SHARE = 1.0
 # A follow-up leans to cards that share words with the previous answer: times (1 + this x their
 # similarity), so "how many measures does it have?" after the remittances plan stays with it.
 RELATED_TO_LAST = 3.0
 # The aspects that answer "how does it work?" for a subject: what a vague question gets.
 MAIN_ASPECTS = ("overview", "process")
-# A follow-up has at most this many words of its own ("po për Greqinë?", "and how long?").
+# A follow-up has at most this many words of its own ("po për Greqinë?", "and how long?"), or
+# starts like one ("po ata 5 vjet në Gjermani?", "and what about my kids?") and is a little longer.
 FOLLOW_UP_WORDS = 6
+FOLLOW_UP_START_WORDS = 10
+_FOLLOW_UP_START = re.compile(r"^\W*(?:ok\W+|okay\W+|mire\W+)?(?:po|e|dhe|edhe|si per|and|also|what about|how about|"
+                              r"and for|and what about|same for)\b")
 WRONG_PLACE = 0.6
 SAME_SUBJECT, SAME_TOPIC = 1.4, 1.15
 # The card model must be this sure to answer a message the classifier found out of scope
 # during a conversation about a card (a follow-up the classifier misplaced).
 OUT_OF_SCOPE_OVERRIDE_IN_CONTEXT = 0.2
 NOT_A_HISTORY_QUESTION = 0.35
+A_HISTORY_QUESTION = 1.3
+# A question that names IOM: the cards about IOM itself come a little forward ("can IOM find me
+# a job in Canada?" asks what IOM does, not how Canada hires).
+ABOUT_IOM = 1.3
+ORGANISATION_TOPIC = "organisation"
 MAX_CONTACT_LINES = 3
 
 LABELS = {
@@ -91,15 +107,16 @@ MONTHS = {
            "September", "October", "November", "December"),
 }
 
-# What a follow-up asks about, when it names no subject: "sa kohë zgjat?", "do I have to pay?"
+# Which side of a subject a question asks about, when it says so: "sa kohë zgjat?", "do I have to pay?"
 ASPECT_CUES: dict[str, re.Pattern[str]] = {
     "duration": re.compile(r"\b(?:how long|how much time|how many (?:days|weeks|months)|how quickly|"
                            r"sa kohe|sa zgjat|zgjat|sa dite|sa jave|sa muaj|sa shpejt|kur mbaron|timeline|"
                            r"waiting time|take long|takes long)\b"),
     "cost": re.compile(r"\b(?:how much|cost\w*|pay\w*|price|fee\w*|free|charge\w*|sa kushton|kushton|"
-                       r"pagu\w*|pages\w*|falas|tarif\w*|leke|para)\b"),
+                       r"pagu\w*|pages\w*|falas|tarif\w*|leke|sa para|pa para|perfshi\w*|include[sd]?|cover\w*|"
+                       r"mbulo\w*)\b"),  # "para" alone is also "the first" (e para)
     "family": re.compile(r"\b(?:wife|husband|spouse|children|kids|family|partner|bring (?:my|the)|"
-                         r"gruan|burrin|bashkeshort\w*|femijet|familj\w*|cunat|gocat)\b"),
+                         r"gruan|burrin|bashkeshort\w*|femij\w*|familj\w*|cunat|gocat)\b"),
     "language": re.compile(r"\b(?:speak|language|german|italian|english|greek|french|gjuh\w*|"
                            r"gjermanisht|italisht|anglisht|greqisht|frengjisht|flas|fol\w*)\b"),
     "work_rights": re.compile(r"\b(?:work while|work during|can i work|allowed to work|job while|"
@@ -112,13 +129,15 @@ ASPECT_CUES: dict[str, re.Pattern[str]] = {
     "eligibility": re.compile(r"\b(?:can i apply|who can|am i eligible|eligib\w*|qualify|a mund te aplikoj|"
                               r"kush mund|kualifikohem|te drejte)\b"),
 }
-# A question about the past or about IOM's own work: the only kinds a 2007 history card answers.
-_HISTORY_CUE = re.compile(r"\b(?:when|what year|which year|since when|history|historical|in (?:19|20)\d\d|"
+# A question about the past: what a 2007 history card answers, and a little better than others.
+_HISTORY_CUE = re.compile(r"\b(?:when|what year|which year|since when|history|historical|"
                           r"kur|ne cilin vit|cilin vit|qe kur|viti|vitin|histori\w*|(?:19|20)\d\d|"
                           r"sa (?:viktima|emigrante|masa|veta|njerez)|how many (?:victims|measures|migrants|returnees|"
-                          r"people)|iom|oim|onm|organizata nderkombetare per migracionin|"
-                          r"international organi[sz]ation for migration|keni ndihm\w*|you helped|have you helped|"
-                          r"did you help|ju keni)\b")
+                          r"people)|keni ndihm\w*|you helped|have you helped|did you help)\b")
+# A question about IOM's own work, which a history card may answer too ("what does IOM do
+# against trafficking?": its 2007 work is part of the answer).
+_ABOUT_IOM = re.compile(r"\b(?:iom|oim|onm|organizata nderkombetare per migracionin|"
+                        r"international organi[sz]ation for migration)\b")
 
 
 @dataclass(frozen=True)
@@ -173,8 +192,9 @@ def citation(card: Card, language: Lang) -> str:
 
 def contact_line(contact: Contact, language: Lang) -> str | None:
     """☎ name: number (or web address), for a contact that can be reached."""
+    name = contact.name.get(language)
     if contact.phone:
-        return f"☎ {contact.name.get(language)}: {contact.phone}"
+        return f"☎ {name}" if contact.phone in name else f"☎ {name}: {contact.phone}"
     if contact.url:
         return f"🌐 {contact.name.get(language)}: {contact.url}"
     return None
@@ -246,7 +266,10 @@ def is_elliptical(question: Question) -> bool:
     own besides a place or an aspect ("po për Greqinë?", "and how long does it take?")."""
     if question.intent == FOLLOWUP_INTENT:
         return True
-    return len(words(question.text)) <= FOLLOW_UP_WORDS and len(content_words(question.text)) <= 1
+    count, own = len(words(question.text)), len(content_words(question.text))
+    if count <= FOLLOW_UP_WORDS and own <= 1:
+        return True
+    return count <= FOLLOW_UP_START_WORDS and own <= 3 and bool(_FOLLOW_UP_START.search(fold(question.text)))
 
 
 def sibling(snapshot: Snapshot, card: Card, *, country: str | None, aspect: str | None = None,
@@ -287,11 +310,32 @@ def follow_up(snapshot: Snapshot, question: Question, context: Context) -> tuple
         topical = [c for c in snapshot.cards_of(last.topic) if c.aspect == aspect and c.applies_to(country)]
         if topical:
             return min(topical, key=lambda c: not (country and country in c.countries)), None
-    return None
+    return in_context(snapshot, question, last, country), None
+
+
+def in_context(snapshot: Snapshot, question: Question, last: Card, country: str | None) -> Card:
+    """The card an elliptical follow-up is about ("sa masa ka?", "who worked on it?"): the one
+    that best matches its own words and the previous answer together.
+
+    The card model's own ranking is unreliable here: "how many measures does it have?" names no
+    plan, so it picks one "measures" card with confidence; the previous answer (a remittances
+    plan) decides. Each card scores its lexical match with the message, plus CONTEXT_WEIGHT
+    times its similarity to the previous answer (SELF_CONTEXT for the previous answer itself,
+    which wins when the message adds nothing: "and when was that?"), plus a little of the card
+    model's probability to break ties.
+    """
+    index = index_of(snapshot)
+    candidates = [c for c in index.cards if c.applies_to(country)]
+    own = dict(zip((c.key for c in index.cards), index.similarity(question.text), strict=True))
+    context = dict(zip((c.key for c in candidates), index.card_similarity(last, candidates), strict=True))
+    context[last.key] = SELF_CONTEXT
+    model = dict(question.ranking)
+    return max(candidates, key=lambda c: own[c.key] + CONTEXT_WEIGHT * context[c.key]
+               + MODEL_WEIGHT * model.get(c.key, 0.0))
 
 
 def _weight(card: Card, p: float, question: Question, context: Context, last: Card | None,
-            history_question: bool, related: float | None) -> float:
+            history: float, related: float | None) -> float:
     """A card's probability, weighed with what the conversation knows of the person. `related` is
     the card's similarity to the previous answer when the message is a follow-up, else None."""
     country = question.country or context.country
@@ -303,27 +347,47 @@ def _weight(card: Card, p: float, question: Question, context: Context, last: Ca
         p *= IN_ALBANIA_ONLY
     if last is not None:
         if card.key == last.key and related is not None:
-            return p * SAME_CARD
+            p *= SAME_CARD
         elif card.subject == last.subject:
             p *= SAME_SUBJECT
         elif card.topic == last.topic:
             p *= SAME_TOPIC
-    if card.topic == HISTORY_TOPIC and not history_question:
-        p *= NOT_A_HISTORY_QUESTION
+    if card.topic == HISTORY_TOPIC:
+        p *= history
+    elif card.topic == ORGANISATION_TOPIC and history >= 1.0:
+        p *= ABOUT_IOM if _ABOUT_IOM.search(fold(question.text)) else 1.0
     return p * (1.0 + RELATED_TO_LAST * (related or 0.0))
 
 
 def ranked_cards(snapshot: Snapshot, question: Question, context: Context) -> list[tuple[Card, float, float]]:
     """(card, weighed score, model probability), best first; cards unknown to the store skipped."""
     last = snapshot.card(context.last_card)
-    history = bool(_HISTORY_CUE.search(fold(question.text)))
+    folded = fold(question.text)
+    history = (A_HISTORY_QUESTION if _HISTORY_CUE.search(folded) else 1.0 if _ABOUT_IOM.search(folded)
+               else NOT_A_HISTORY_QUESTION)
     cards = [(card, p) for key, p in question.ranking if (card := snapshot.card(key)) is not None]
     follows = last is not None and is_elliptical(question)
-    related: list[float | None] = (list(index_of(snapshot).card_similarity(last, [c for c, _ in cards]))
-                                   if follows else [None] * len(cards))
+    if follows and cards and last not in [c for c, _ in cards]:
+        # "and when was this?": the previous answer stays a candidate whatever its own words rank
+        cards.append((last, cards[0][1] * LAST_CARD_SHARE))
+    related: list[float | None] = [None] * len(cards)
+    if follows:  # how much each card shares the previous answer's words (the previous one: SAME_CARD)
+        similar = index_of(snapshot).card_similarity(last, [c for c, _ in cards])
+        related = [0.0 if c.key == last.key else r for (c, _), r in zip(cards, similar, strict=True)]
     scored = [(card, _weight(card, p, question, context, last, history, r), p)
               for (card, p), r in zip(cards, related, strict=True)]
     return sorted(scored, key=lambda item: -item[1])
+
+
+def _for_aspect(snapshot: Snapshot, card: Card, question: Question, context: Context) -> Card:
+    """The side of the card's subject that the question names ("what does the package include?":
+    what is covered), when the model chose another side of it."""
+    aspect = aspect_asked(question.text)
+    if aspect is None or aspect == card.aspect:
+        return card
+    country = question.country or context.country
+    found = sibling(snapshot, card, country=country, aspect=aspect)
+    return found if found and found.applies_to(country) else card
 
 
 def _for_country(snapshot: Snapshot, card: Card, question: Question, context: Context) -> Card:
@@ -335,7 +399,14 @@ def _for_country(snapshot: Snapshot, card: Card, question: Question, context: Co
                                                            for m in mentions(question.text)):
         return card  # the question itself names the card's country
     found = sibling(snapshot, card, country=country)
-    return found if found and country in found.countries else card
+    if found and country in found.countries:
+        return found
+    aspect = aspect_asked(question.text)
+    if question.country and aspect:  # "is there a line like 116 006 in Italy? whom do I call?"
+        topical = [c for c in snapshot.cards_of(card.topic) if question.country in c.countries and c.aspect == aspect]
+        if topical:
+            return topical[0]
+    return card
 
 
 def answer_question(snapshot: Snapshot, question: Question, language: Lang, context: Context) -> Reply:
@@ -363,13 +434,15 @@ def answer_question(snapshot: Snapshot, question: Question, language: Lang, cont
         return Reply(response="utter_out_of_scope")
     if question.intent in UNPLACED_INTENTS and p < UNPLACED_MIN_CONFIDENCE:
         return Reply(response="utter_fallback")
+    if question.intent == FOLLOWUP_INTENT and not context.last_card and p < ANSWER_CONFIDENCE:
+        return Reply(response="utter_fallback")  # "and who wins it this year?" with nothing to follow
     runner_up = next((s for c, s, _ in ranked[1:] if c.subject != best.subject), 0.0)
     if p < ANSWER_CONFIDENCE and score < DECISIVE * runner_up:
         main = _main_card(ranked)
         if main is None:
             return clarify_or_fallback(snapshot, question, context, language, ranked)
         best = main
-    card = _for_country(snapshot, best, question, context)
+    card = _for_country(snapshot, _for_aspect(snapshot, best, question, context), question, context)
     reply = render(card, language)
     related = [c for c, _, q in ranked[1:] if q >= RELATED_CONFIDENCE and c.subject != card.subject]
     reply.buttons = [card_button(c, language) for c in _distinct_subjects(related)][:MAX_RELATED]

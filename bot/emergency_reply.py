@@ -131,9 +131,22 @@ def emergency_reply(snapshot: Snapshot, language: Lang, signals: list[str], situ
     return mark_phones("\n\n".join(lines), phones)
 
 
+HELP_ABROAD = ("help_abroad", "contacts")  # the subject and aspect of the "whom to call in X" cards
+
+
+def help_card(snapshot: Snapshot, situation: Situation) -> str | None:
+    """The card on whom to call in the country of the emergency, remembered as the conversation's
+    last card, so that "who can she call there?" or "and the embassy?" follows on from it."""
+    country = situation.country if situation.location != "albania" else None
+    return next((c.key for c in snapshot.cards if (c.subject, c.aspect) == HELP_ABROAD
+                 and country in c.countries), None)
+
+
 def situation_of(message: Situation, slots: Situation) -> Situation:
     """The situation of an emergency message: what it says, else what the conversation said."""
-    return Situation(country=message.country or (slots.country if slots.location == "abroad" else None),
+    in_albania = message.location == "albania"
+    return Situation(country=message.country or (slots.country if slots.location == "abroad" and not in_albania
+                                                 else None),
                      location=message.location or (None if message.country else slots.location),
                      asker=message.asker or slots.asker, minor=message.minor or slots.minor)
 

@@ -22,8 +22,8 @@ SCHENGEN = frozenset([
     "IT", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK",
 ])
 # Words that name the region itself.
-_REGION_WORDS = re.compile(r"\b(?:schengen|shengen|shengeni|schengenit|shengenit|europe|european union|evrope|evropa|"
-                           r"evropen|evropes|europa|bashkimi evropian|bashkimin evropian|eu)\b")
+_REGION_WORDS = re.compile(r"\b(?:s(?:c)?hengen\w*|europe|european union|evrop[aeë]\w*|europa|"
+                           r"bashkimi? evropian|bashkimin evropian|eu)\b")
 
 # ISO 3166-1 alpha-2, the codes in use (XK: Kosovo, the code the EU uses).
 COUNTRY_CODES = frozenset("""
@@ -43,42 +43,52 @@ _COUNTRIES = """
 AL | Shqipëri | Albania
     Shqipëria Shqipërinë Shqipërisë Shqipni Shqipnia Shqipninë Shqipnisë Albanie Albanien
 IT | Itali | Italy
+    Italie
     Italia Italinë Italisë Italie Italien Roma Romë Rome Milano Milan Milanë Torino Turin Napoli Naples
     Bologna Bolonja Firenze Florence Firence Venezia Venice Venecia Genova Bari Palermo Verona Brescia
     Bergamo Padova Modena Parma Trieste Ancona Lecce Catania Perugia Rimini Treviso Sicilia Sicily
     Sardegna Toscana Lombardia Puglia Piemonte Veneto Calabria Campania Lazio italian italiane italiano
     italiana
 GR | Greqi | Greece
+    Greqie
     Greqia Greqinë Greqisë Greqia Hellas Ellada Athinë Athina Athens Athinës Selanik Selaniku Selanikut
     Thessaloniki Thessaloniku Kretë Kreta Crete Patra Patras Larisa Larissa Volos Janinë Janina Ioannina
     Korfuz Corfu Rodos Rhodes Kalamata Katerini Kavala Peloponez Peloponnese grek greke greek
 DE | Gjermani | Germany
+    Gjermanie
     Gjermania Gjermaninë Gjermanisë Deutschland Allemagne Berlin Berlini Mynih Munich München Muenchen
     Munchen Hamburg Hamburgu Frankfurt Frankfurti Köln Koln Cologne Düsseldorf Dusseldorf Stuttgart
     Dresden Leipzig Bremen Hannover Hanover Nuremberg Nürnberg Nurnberg Essen Dortmund Bonn Bavaria
     Bayern gjerman gjermane gjermanisht german
 GB | Mbretëri e Bashkuar | United Kingdom
+    Anglie Britanie
     Mbretëria e Bashkuar Mbretërinë e Bashkuar Mbretërisë së Bashkuar Britania e Madhe Britani e Madhe
     Great Britain Angli Anglia Anglinë Anglisë Britani Britania Britaninë Britanisë UK England Britain
     Scotland Skoci Skocia Wales Uells Londër Londra Londrën Londrës London Londres Birmingham Manchester
     Mançester Liverpool Leeds Glasgow Edinburgh Bristol Sheffield Newcastle Nottingham Leicester Cardiff
     Belfast Coventry Bradford Luton Croydon Essex Kent anglez britanik britanike british
 FR | Francë | France
+    France
     Franca Francën Francës Frankreich Paris Parisi Parisit Lyon Marseille Marsejë Nisa Toulouse Bordeaux
     Lille Strasbourg Nantes Montpellier Rennes francez franceze french
 BE | Belgjikë | Belgium
+    Belgjike
     Belgjika Belgjikën Belgjikës Belgique Belgien Bruksel Brukseli Brukselit Brussels Bruxelles Brussel
     Antwerp Anvers Antwerpen Gent Ghent Liège Liege Charleroi belg belge belgian
 NL | Holandë | Netherlands
+    Holande
     Holanda Holandën Holandës Hollanda Holland Nederland Amsterdam Rotterdam Hagë Haga Utrecht Eindhoven
     holandez holandeze dutch
 CH | Zvicër | Switzerland
+    Zvicre
     Zvicra Zvicrën Zvicrës Zvicer Schweiz Suisse Svizzera Cyrih Zürich Zurich Gjenevë Geneva Genève
     Geneve Bern Berna Basel Lausanne Lugano Luzern Lucerne zviceran zvicerane swiss
 AT | Austri | Austria
+    Austrie
     Austria Austrinë Austrisë Österreich Osterreich Vjenë Vjena Vjenën Vienna Wien Graz Linz Salzburg
     Innsbruck austriak austriake austrian
 SE | Suedi | Sweden
+    Suedie
     Suedia Suedinë Suedisë Sverige Stokholm Stockholm Göteborg Gothenburg Malmö Malmo
 NO | Norvegji | Norway
     Norvegjia Norvegjinë Norvegjisë Norge Oslo Bergen
@@ -89,11 +99,13 @@ FI | Finlandë | Finland
 IE | Irlandë | Ireland
     Irlanda Irlandën Irlandës Dublin Dublini
 ES | Spanjë | Spain
+    Spanje
     Spanja Spanjën Spanjës España Espana Madrid Barcelonë Barcelona Valencia Sevilla Seville Malaga
     spanjoll spanjolle spanish
 PT | Portugali | Portugal
     Portugalia Portugalinë Portugalisë Lisbonë Lisbon Lisboa Porto
 HR | Kroaci | Croatia
+    Kroacie
     Kroacia Kroacinë Kroacisë Hrvatska Zagreb Zagrebi Dubrovnik Rijeka Zadar kroat kroate croatian
 SI | Slloveni | Slovenia
     Sllovenia Slloveninë Sllovenisë Ljubljana Lubjana
@@ -118,6 +130,7 @@ LU | Luksemburg | Luxembourg
 IS | Islandë | Iceland
     Islanda Islandën Islandës Reykjavik
 US | Shtetet e Bashkuara | United States
+    Amerike
     SHBA USA the US America Amerikë Amerika Amerikën Amerikës Shtetet e Bashkuara të Amerikës New York
     Nju Jork Chicago Çikago Boston Detroit Los Angeles Miami Philadelphia Texas Teksas New Jersey
     Florida amerikan amerikane american
@@ -127,6 +140,7 @@ CA | Kanada | Canada
 AU | Australi | Australia
     Australia Australinë Australisë Sydney Sidnei Melbourne
 TR | Turqi | Turkey
+    Turqie
     Turqia Turqinë Turqisë Türkiye Turkiye Stamboll Stambolli Istanbul Ankara Antalya
 AE | Emiratet e Bashkuara Arabe | United Arab Emirates
     UAE Emiratet Dubai Dubaj Abu Dhabi Sharjah
@@ -137,6 +151,7 @@ SA | Arabi Saudite | Saudi Arabia
 IL | Izrael | Israel
     Izraeli Izraelin Izraelit Tel Aviv
 XK | Kosovë | Kosovo
+    Kosove
     Kosova Kosovën Kosovës Prishtinë Prishtina Pristina Prizren Pejë Peja Gjakovë Mitrovicë
 MK | Maqedoni e Veriut | North Macedonia
     Maqedoni Maqedonia Maqedoninë Maqedonisë Macedonia Shkup Shkupi Skopje Tetovë Tetova Ohër Ohrid
@@ -200,18 +215,6 @@ class Country:
         return self.name[language]
 
 
-@dataclass(frozen=True)
-class City:
-    """An Albanian town: its Albanian name (as stored), the name English texts use, how it is typed."""
-
-    sq: str
-    en: str
-    forms: frozenset[str]
-
-    def get(self, language: Lang) -> str:
-        return self.sq if language == "sq" else self.en
-
-
 def _countries() -> dict[str, Country]:
     rows: list[list[str]] = []
     for line in filter(str.strip, _COUNTRIES.splitlines()):
@@ -242,17 +245,12 @@ def _split_forms(column: str) -> list[str]:
     return [*found, *column.split()]
 
 
-def _albanian_towns() -> dict[str, City]:
-    forms: dict[str, City] = {}
-    for line in filter(None, map(str.split, _ALBANIAN_TOWNS.splitlines())):
-        sq, en, *others = line
-        city = City(sq, en, frozenset(fold(form) for form in (sq, en, *others)))
-        forms.update(dict.fromkeys(city.forms, city))
-    return forms
+def _albanian_towns() -> frozenset[str]:
+    return frozenset(fold(form) for line in _ALBANIAN_TOWNS.splitlines() for form in line.split())
 
 
 COUNTRIES: dict[str, Country] = _countries()
-CITIES: dict[str, City] = _albanian_towns()  # folded form -> Albanian town
+ALBANIAN_TOWNS: frozenset[str] = _albanian_towns()  # every folded form of every town
 
 
 @dataclass(frozen=True)
@@ -269,7 +267,7 @@ class _Gazetteer:
 
     @cached_property
     def forms(self) -> dict[str, str]:
-        forms = {form: ALBANIA for form in CITIES}
+        forms = dict.fromkeys(ALBANIAN_TOWNS, ALBANIA)
         for country in COUNTRIES.values():
             forms.update(dict.fromkeys(country.forms, country.code))
         forms.pop("us", None)  # the English pronoun; "USA" and "SHBA" stay
@@ -300,21 +298,6 @@ def country_name(code: str, language: Lang) -> str:
     """How a sentence names a country: "Itali" / "Italy"; the code itself if unknown."""
     country = COUNTRIES.get(code)
     return country.get(language) if country else code
-
-
-def city_named(name: str) -> City:
-    """The town a stored `city` names (a town the gazetteer lacks stands for itself)."""
-    return CITIES.get(fold(name)) or City(name, name, frozenset({fold(name)}))
-
-
-def find_city(text: str, known: tuple[str, ...] = ()) -> City | None:
-    """The first Albanian town the text mentions: one of the gazetteer's, or a `city` of the store."""
-    forms = dict(CITIES)
-    for name in known:
-        city = city_named(name)
-        forms.update(dict.fromkeys(city.forms, city))
-    folded = fold(text)
-    return next((forms[word] for word in re.findall(r"[^\W\d_]+", folded) if word in forms), None)
 
 
 def with_country_tokens(text: str) -> str:

@@ -20,18 +20,21 @@ ADULT_AGE = 18
 
 # "nga Italia", "from Italy": the country someone comes from, less likely the one asked about.
 _ORIGIN = re.compile(r"(?:\bnga|\bprej|\bfrom|\bout of)\s+(?:the\s+)?$")
-# Being somewhere: "jam ne", "I'm in", "we live in", "punoj ne".
+# Being somewhere: "jam ne", "I'm in", "we live in", "punoj ne"; not wanting to be there ("can I
+# work in", "të punoj në": the Albanian subjunctive is a wish or a question).
 _BEING = re.compile(
+    r"(?<!can )(?<!could )(?<!should )(?<!to )(?<!will )(?<!would )(?<!te )(?<!me )"
     r"\b(?:i'?m|i am|im|we are|we'?re|she'?s|she is|he'?s|he is|they are|they'?re|i live|we live|"
     r"she lives|he lives|living|i work|we work|she works|he works|working|staying|stuck|based|"
     r"jam|jemi|je|eshte|osht|ashte|jane|jan|ndodhem|ndodhemi|ndodhet|jetoj|jetojme|jeton|jetojne|"
     r"punoj|punojme|punon|punojne|rri|rrime|qendroj|qendrojme)"
     r"\s+(?:\w+\s+){0,3}?(?:ne|n'|in|at|near|afer)\s*$")
-# Wanting to go home from abroad, or having come back.
+# Wanting to go home from abroad (said of oneself or of whom one writes about), or having come back.
 _RETURNING = re.compile(
-    r"\b(?:go(?:ing)? back (?:home|to albania)|go home|return(?:ing)? (?:home|to albania)|come back to albania|"
-    r"back home to albania|kthehem|kthehemi|kthehet|kthehen|me u kthy|m'u kthy|t'u kthyer|"
-    r"te kthehem|te kthehemi|kthimi ne shqiperi)\b")
+    r"\b(?:(?:i|we|he|she|they)(?:'d| would| want to| wants to| need to| needs to| have to| has to| plan to| am| are"
+    r"| is)?(?: like to| going to| trying to)? (?:go back|return|go home|come back)|help (?:me|us|him|her) "
+    r"(?:go back|return|go home)|kthehem|kthehemi|me u kthy|m'u kthy|t'u kthyer|te kthehem|te kthehemi|"
+    r"do te kthehet|do te kthehen|dua te kthehem|duam te kthehemi)\b")
 _RETURNED = re.compile(
     r"\b(?:u ktheva|u kthyem|jam kthyer|jemi kthyer|u kthye|sapo u ktheva|kam ardhur ne shqiperi|"
     r"came back|i'?m back in|we'?re back in|returned to albania|have returned|i returned|we returned|"
