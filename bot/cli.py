@@ -3,8 +3,9 @@
     helpline kb check                 validate data/knowledge/*.yml (no database needed)
     helpline kb import                load them into the store (idempotent, all or nothing)
     helpline kb export --out DIR      write the store back out as knowledge files
-    helpline kb stale --older-than 1y cards and contacts due for review
+    helpline kb stale --older-than 1y cards and contacts due for review (--notes: and the flagged ones)
     helpline kb search "query"        ranked cards with their sources
+    helpline kb coverage              cards per topic and country, with their sources
     helpline kb upgrade               migrate the store's tables to the newest schema
     helpline conversations purge --older-than 30   delete conversations older than 30 days
     helpline conversations delete SENDER           delete one person's conversation
@@ -24,6 +25,7 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import conversations
+from bot.knowledge.coverage import coverage_table
 from bot.knowledge.loader import KnowledgeError, audit, collect
 from bot.knowledge.model import Snapshot
 from bot.knowledge.search import index_of
@@ -120,22 +122,24 @@ def export(out: Path = typer.Option(..., "--out", help="Folder to write the *.ym
 
 @kb.command()
 def stale(older_than: str = typer.Option("365d", "--older-than",
-                                         help="Age of the last review: 90d, 12w, 1y.")) -> None:
+                                         help="Age of the last review: 90d, 12w, 1y."),
+          notes: bool = typer.Option(False, "--notes", help="Also every card flagged with a review note.")) -> None:
     """List the cards and contacts due for review: past their review-by date, or last reviewed
-    longer ago than the given age; oldest first."""
+    longer ago than the given age (and, with --notes, flagged for review); oldest first."""
     today = dt.date.today()
     cutoff = today - parse_age(older_than)
     with _store() as store:
         snapshot = _snapshot(store)
     entries = [*(("card", c) for c in snapshot.cards), *(("contact", c) for c in snapshot.contacts.values())]
-    due = sorted(((kind, e) for kind, e in entries if e.reviewed < cutoff or e.review_by <= today),
+    due = sorted(((kind, e) for kind, e in entries if e.reviewed < cutoff or e.review_by <= today
+                  or (notes and getattr(e, "review_note", None))),
                  key=lambda item: (item[1].reviewed, item[1].key))
     for kind, entry in due:
         note = getattr(entry, "review_note", None)
         typer.echo(f"{entry.reviewed}  review by {entry.review_by}  {entry.key}  [{kind}]"
                    + (f"  note: {note}" if note else ""))
     typer.echo(f"knowledge: {len(due)} of {len(entries)} entries are due for review "
-               f"(review-by date passed, or last reviewed before {cutoff})")
+               f"(review-by date passed, or last reviewed before {cutoff}{', or flagged' if notes else ''})")
 
 
 @kb.command()
@@ -151,6 +155,13 @@ def search(query: str, lang: str = typer.Option("en", help="Language of the resu
         sources = "; ".join(f"{c.source.publisher}, {c.source.title}" for c in card.citations)
         typer.echo(f"{hit.similarity:.3f}  {card.key}  [{card.topic}]\n       {card.answer.get(lang)}"
                    f"\n       — {sources} (reviewed {card.reviewed})")
+
+
+@kb.command()
+def coverage() -> None:
+    """Print what the knowledge covers: cards per topic and country, with their sources."""
+    with _store() as store:
+        typer.echo(coverage_table(_snapshot(store)), nl=False)
 
 
 @kb.command()

@@ -105,7 +105,8 @@ def _contact(row: Contact, passages: list[Entry]) -> Entry:
 def _card(row: Card, examples: dict[str, list[str]], contacts: list[str], passages: list[Entry]) -> Entry:
     fields = {
         "key": row.key, "subject": row.subject, "aspect": row.aspect, "countries": _listed(row.countries),
-        "where": row.where, "title": _pair(row, "title", flow=True), "answer": _pair(row, "answer"),
+        "where": None if row.where == "any" else row.where, "title": _pair(row, "title", flow=True),
+        "answer": _pair(row, "answer"),
         "next_step": _pair(row, "next_step"),
         "examples": {lang: [_Quoted(t) for t in examples.get(lang, [])] for lang in ("sq", "en")},
         "contacts": _FlowList(contacts), "sources": passages, "reviewed": _day(row.reviewed),
