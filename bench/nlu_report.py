@@ -1,11 +1,14 @@
-"""NLU quality report: k-fold cross-validation of the full NLU pipeline, per language.
+"""NLU quality report: k-fold cross-validation of the full NLU pipeline, per language, then the
+card report (bench/card_report.py).
 
-    python bench/nlu_report.py [--folds 3] [--out reports/nlu] [--config config.yml]
+    python bench/nlu_report.py [--folds 3] [--out reports/nlu] [--config config.yml] [--no-cards]
 
-Trains the pipeline of config.yml on k-1 folds of data/nlu (stratified by intent and
-language), predicts the held-out fold, and writes per-language intent precision, recall and
-F1 (report.md, report.json) and a confusion matrix per language (confusion_sq.png, _en.png).
-Predictions go through every component, so the emergency override and the fallback count too.
+Trains the pipeline of config.yml on k-1 folds of the intent examples (data/nlu and the cards'
+example questions as `ask_question`, stratified by intent and language), predicts the held-out
+fold, and writes per-language intent precision, recall and F1 (report.md, report.json) and a
+confusion matrix per language (confusion_sq.png, _en.png). Predictions go through every
+component, so the emergency override and the fallback count too. The folds are trained without
+the knowledge importer, which would add the held-out cards' examples back.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from rasa.shared.nlu.training_data.loading import load_data
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from bot.nlu.components import example_language
+from bot.nlu.importer import card_examples
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,6 +61,15 @@ def as_yaml(messages: list) -> str:
     return yaml.safe_dump({"version": "3.1", "nlu": nlu}, allow_unicode=True, sort_keys=False)
 
 
+def without_importers(config: Path, directory: Path) -> Path:
+    """A copy of the pipeline configuration that reads only the fold's own file."""
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data.pop("importers", None)
+    path = directory / "config.yml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
 async def predict(model_path: str, texts: list[str]) -> list[str]:
     agent = Agent.load(model_path)
     return [(await agent.parse_message(text))["intent"]["name"] for text in texts]
@@ -68,9 +81,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "nlu")
     parser.add_argument("--config", type=Path, default=ROOT / "config.yml",
                         help="the pipeline to evaluate (to compare a change before committing it)")
+    parser.add_argument("--no-cards", action="store_true", help="skip the card report")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    data = load_data(str(ROOT / "data" / "nlu"))
+    data = load_data(str(ROOT / "data" / "nlu")).merge(card_examples())
     gold: list[str] = []
     predicted: list[str] = []
     languages: list[str] = []
@@ -79,13 +93,18 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             nlu_file = Path(tmp) / "nlu.yml"
             nlu_file.write_text(as_yaml(train), encoding="utf-8")
-            model = train_nlu(str(args.config), str(nlu_file), tmp, fixed_model_name="fold")
+            config = without_importers(args.config, Path(tmp))
+            model = train_nlu(str(config), str(nlu_file), tmp, fixed_model_name="fold")
             texts = [m.get("text") for m in test]
             predicted += asyncio.run(predict(model, texts))
         gold += [m.get("intent") for m in test]
         languages += [example_language(m) for m in test]
         print(f"fold {i}/{args.folds} done ({time.monotonic() - started:.0f} s)", flush=True)
     write_report(args.out, gold, predicted, languages, args.folds)
+    if not args.no_cards:
+        import card_report
+
+        card_report.main([f"--folds={args.folds}", f"--out={args.out}"])
 
 
 def write_report(out: Path, gold: list[str], predicted: list[str], languages: list[str],

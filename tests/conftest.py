@@ -1,9 +1,11 @@
-"""Shared fixtures for the unit tests: the real knowledge files and the real NLU data.
+"""Shared fixtures for the unit tests: the real knowledge files, a small fixture knowledge, the
+real NLU data.
 
-Nothing of our own is mocked: the store is a real SQLite file loaded from data/knowledge, and
-the language model is trained on data/nlu exactly as the Rasa component trains it. Fixtures
-named for a store of the test's own (`database_url`, `fresh_store`) run each test on SQLite
-and on PostgreSQL (see knowledge_support.py).
+Nothing of our own is mocked: the store is a real SQLite file loaded from data/knowledge (or
+from tests/fixtures/knowledge, a small valid set whose content the tests may rely on while staff
+edit the real files), and the language model is trained on data/nlu exactly as the Rasa
+component trains it. Fixtures named for a store of the test's own (`database_url`, `fresh_store`)
+run each test on SQLite and on PostgreSQL (see knowledge_support.py).
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from pathlib import Path
 import pytest
 from knowledge_support import BACKENDS, empty_database
 
-from bot.knowledge.store import KNOWLEDGE_DIR, KnowledgeStore, Snapshot
+from bot.knowledge.model import Snapshot
+from bot.knowledge.store import KNOWLEDGE_DIR, KnowledgeStore
 from bot.language import LanguageModel
 from bot.nlu.intent_model import IntentModel
 
 ROOT = Path(__file__).resolve().parents[1]
 NLU_DIR = ROOT / "data" / "nlu"
+FIXTURE_KNOWLEDGE = ROOT / "tests" / "fixtures" / "knowledge"
 
 
 @pytest.fixture(scope="session")
@@ -42,10 +46,13 @@ def snapshot(knowledge_store: KnowledgeStore) -> Snapshot:
 
 @pytest.fixture(scope="session")
 def nlu_training_data():
-    """The real NLU training data (imported lazily: Rasa is slow to import)."""
+    """The real NLU training data as Rasa trains on it: data/nlu plus the cards' examples and
+    texts (bot.nlu.importer); imported lazily, Rasa is slow to import."""
     from rasa.shared.nlu.training_data.loading import load_data
 
-    return load_data(str(NLU_DIR))
+    from bot.nlu.importer import card_examples
+
+    return load_data(str(NLU_DIR)).merge(card_examples())
 
 
 @pytest.fixture(scope="session")
@@ -65,11 +72,42 @@ def intent_model(nlu_training_data) -> IntentModel:
     return IntentModel().fit([m.get("text") for m in examples], [m.get("intent") for m in examples])
 
 
+@pytest.fixture(scope="session")
+def fixture_store(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeStore:
+    """The fixture knowledge (tests/fixtures/knowledge) loaded into a SQLite store; shared, so
+    tests must not change it."""
+    store = KnowledgeStore(f"sqlite:///{tmp_path_factory.mktemp('fixture-store')}/kb.db")
+    store.import_directory(FIXTURE_KNOWLEDGE)
+    return store
+
+
+@pytest.fixture(scope="session")
+def fixture_snapshot(fixture_store: KnowledgeStore) -> Snapshot:
+    return fixture_store.snapshot()
+
+
+@pytest.fixture(scope="session")
+def card_model():
+    """The card model trained on the real cards, as the CardClassifier component trains it."""
+    from bot.nlu.card_model import trained_on
+    from bot.nlu.importer import card_examples
+
+    return trained_on(card_examples().training_examples)
+
+
 @pytest.fixture
 def knowledge_copy(tmp_path: Path) -> Path:
     """A private copy of data/knowledge that a test may edit or break."""
     target = tmp_path / "knowledge"
     shutil.copytree(KNOWLEDGE_DIR, target)
+    return target
+
+
+@pytest.fixture
+def fixture_copy(tmp_path: Path) -> Path:
+    """A private copy of the fixture knowledge that a test may edit or break."""
+    target = tmp_path / "fixture-knowledge"
+    shutil.copytree(FIXTURE_KNOWLEDGE, target)
     return target
 
 

@@ -1,4 +1,10 @@
-"""The custom actions, run as the action server runs them, against a real SQLite store."""
+"""The custom actions, run as the action server runs them, against a real SQLite store.
+
+The store holds the fixture knowledge (tests/fixtures/knowledge). The NLU outputs an action
+reads (intent, card ranking, entities, danger signals) are given explicitly: these tests check
+what the actions do with them; the card model and the whole pipeline are tested elsewhere
+(test_card_model.py, test_e2e.py).
+"""
 
 from __future__ import annotations
 
@@ -13,31 +19,37 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import actions
 from bot.answers import LABELS, format_date
-from bot.knowledge.store import KnowledgeStore, Snapshot
+from bot.knowledge.model import Snapshot
+from bot.knowledge.store import KnowledgeStore
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def tracker(text: str, *, language: str | None = None, intent: str | None = "ask_remittances",
+def tracker(text: str, *, language: str | None = None, intent: str | None = "ask_question",
             confidence: float = 0.9, guess: str | None = None, best: str | None = None,
-            last_topic: str | None = None, last_fact: str | None = None) -> Tracker:
+            ranking: list[tuple[str, float]] | None = None, entities: dict[str, Any] | None = None,
+            slots: dict[str, Any] | None = None, signals: list[str] | None = None,
+            danger_hint: bool = False) -> Tracker:
     """A tracker as the action server receives it for the latest user message."""
+    latest: dict[str, Any] = {
+        "text": text,
+        "intent": {"name": intent, "confidence": confidence},
+        "intent_ranking": [{"name": intent, "confidence": confidence}],
+        "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()],
+        "card_ranking": [{"card": c, "confidence": p} for c, p in ranking or []],
+        "language_guess": {"language": guess, "best": best or guess,
+                           "confidence": 0.9 if guess else 0.0, "explicit": False},
+    }
+    if signals:
+        latest["danger_signals"] = signals
+    if danger_hint:
+        latest["danger_hint"] = True
     return Tracker.from_dict({
         "sender_id": "test-user",
-        "slots": {"language": language, "last_topic": last_topic, "last_fact": last_fact},
-        "latest_message": {
-            "text": text,
-            "intent": {"name": intent, "confidence": confidence},
-            "intent_ranking": [{"name": intent, "confidence": confidence}],
-            "entities": [],
-            "language_guess": {"language": guess, "best": best or guess,
-                               "confidence": 0.9 if guess else 0.0, "explicit": False},
-        },
-        "events": [],
-        "paused": False,
-        "followup_action": None,
-        "active_loop": {},
-        "latest_action_name": None,
+        "slots": {"language": language, "last_card": None, "country": None, "location": None,
+                  "asker": None, "minor": None, **(slots or {})},
+        "latest_message": latest, "events": [], "paused": False, "followup_action": None,
+        "active_loop": {}, "latest_action_name": None,
     })
 
 
@@ -60,113 +72,150 @@ def slots(events: list[Any]) -> dict[str, Any]:
     return {e["name"]: e["value"] for e in events}
 
 
-@pytest.fixture(autouse=True)
-def _store_url(monkeypatch: pytest.MonkeyPatch, knowledge_store: KnowledgeStore):
-    """Points the actions at the session's SQLite store, and forgets it afterwards."""
-    monkeypatch.setenv("HELPLINE_DB_URL", knowledge_store.url)
-    actions.store.cache_clear()
-    yield
-    actions.store.cache_clear()
-
-
 def use_database(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     monkeypatch.setenv("HELPLINE_DB_URL", url)
     actions.store.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def _store_url(monkeypatch: pytest.MonkeyPatch, fixture_store: KnowledgeStore):
+    """Points the actions at the fixture store, and forgets it afterwards."""
+    use_database(monkeypatch, fixture_store.url)
+    yield
+    actions.store.cache_clear()
+
+
+WORK_IT = [("work_it", 0.7), ("work_it_duration", 0.2), ("work_general", 0.1)]
+
+
 # ------------------------------------------------------------------ answering questions
 
 
-async def test_answer_in_the_conversation_language_with_source(snapshot: Snapshot) -> None:
+async def test_answer_in_the_conversation_language_with_its_source(fixture_snapshot: Snapshot) -> None:
     messages, events = await run(actions.ActionAnswerQuestion(), tracker(
-        "how many measures are in the remittances plan", language="en"))
+        "how does the decreto flussi work", language="en", ranking=WORK_IT))
+    card = fixture_snapshot.card("work_it")
+    text = texts(messages)
     assert responses(messages) == []
-    doc = snapshot.by_key["rem_action_plan"]
-    text = texts(messages)
-    assert doc.text.en in text and "8" in text
-    assert "Source:" in text and format_date(doc.reviewed, "en") in text
-    assert slots(events) == {"last_topic": "remittances", "last_fact": "rem_action_plan"}
+    assert text.startswith(card.answer.en)
+    assert card.next_step.en in text
+    assert "Source: Ministero dell'Interno" in text and format_date(card.reviewed, "en") in text
+    assert slots(events) == {"last_card": "work_it"}
 
 
-async def test_answer_in_albanian_for_an_albanian_conversation(snapshot: Snapshot) -> None:
+async def test_answer_in_albanian_for_an_albanian_conversation(fixture_snapshot: Snapshot) -> None:
     messages, events = await run(actions.ActionAnswerQuestion(), tracker(
-        "sa veta jane kthyer nga anglia", language="sq", intent="ask_voluntary_return"))
+        "si punoj ne gjermani", language="sq", ranking=[("work_de", 0.8), ("work_general", 0.1)]))
     text = texts(messages)
-    assert snapshot.by_key["avr_uk_450_returnees"].text.sq in text
-    assert "450" in text and "Burimi:" in text and "Source:" not in text
-    assert slots(events)["last_fact"] == "avr_uk_450_returnees"
+    assert fixture_snapshot.card("work_de").answer.sq in text
+    assert "Burimi:" in text and "Source:" not in text
+    assert slots(events)["last_card"] == "work_de"
 
 
 async def test_first_message_sets_the_language_from_the_guess() -> None:
-    messages, events = await run(actions.ActionAnswerQuestion(), tracker(
-        "sa masa ka plani i remitancave", language=None, guess="sq"))
-    assert "Burimi:" in texts(messages)
-    assert slots(events) == {"last_topic": "remittances", "last_fact": "rem_action_plan",
-                             "language": "sq"}
+    _, events = await run(actions.ActionAnswerQuestion(), tracker(
+        "si punoj ne itali", language=None, guess="sq", ranking=WORK_IT))
+    assert slots(events) == {"last_card": "work_it", "language": "sq"}
 
 
 async def test_a_weak_guess_is_better_than_no_language() -> None:
     messages, events = await run(actions.ActionAnswerQuestion(), tracker(
-        "remittance plan", language=None, guess=None, best="en"))
+        "decreto flussi", language=None, guess=None, best="en", ranking=WORK_IT))
     assert "Source:" in texts(messages)
     assert slots(events)["language"] == "en"
 
 
 async def test_unknown_language_asks_the_person_to_choose() -> None:
-    messages, events = await run(actions.ActionAnswerQuestion(), tracker(
-        "112", language=None, guess=None))
+    messages, events = await run(actions.ActionAnswerQuestion(), tracker("112", language=None))
     assert responses(messages) == ["utter_choose_language"]
-    assert texts(messages) == ""
     assert events == []
 
 
-async def test_a_button_payload_gets_the_topic_summary(snapshot: Snapshot) -> None:
+async def test_a_card_button_shows_that_card(fixture_snapshot: Snapshot) -> None:
     messages, events = await run(actions.ActionAnswerQuestion(), tracker(
-        "/ask_voluntary_return", language="sq", intent="ask_voluntary_return", confidence=1.0))
-    summary = snapshot.summary_of("voluntary_return")
-    assert summary is not None
-    assert summary.text.sq in texts(messages)
-    assert slots(events)["last_fact"] == summary.key
+        '/choose_card{"card":"work_de"}', language="en", intent="choose_card", entities={"card": "work_de"},
+        ranking=WORK_IT))
+    assert fixture_snapshot.card("work_de").answer.en in texts(messages)
+    assert slots(events)["last_card"] == "work_de"
 
 
-async def test_nlu_fallback_with_nonsense_gets_the_fallback_response() -> None:
+async def test_a_topic_button_offers_the_topics_cards_as_buttons() -> None:
     messages, events = await run(actions.ActionAnswerQuestion(), tracker(
-        "xqzt blorf wumble", language="en", intent="nlu_fallback", confidence=0.3))
-    assert responses(messages) == ["utter_fallback"]
-    assert events == []
+        '/choose_topic{"topic":"work"}', language="sq", intent="choose_topic", entities={"topic": "work"}))
+    assert texts(messages).startswith("Punë jashtë: çfarë doni të dini?")
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads[0] == '/choose_card{"card":"work_general"}'  # the general overview first
+    assert len(payloads) >= 2 and events == []
 
 
-async def test_nlu_fallback_with_a_clear_match_gets_a_hedged_answer() -> None:
+async def test_a_follow_up_naming_another_country_gets_that_countrys_card() -> None:
     messages, events = await run(actions.ActionAnswerQuestion(), tracker(
-        "schengen visa free how many days", language="en", intent="nlu_fallback",
-        confidence=0.3))
+        "po per gjermanine?", language="sq", intent="ask_followup", entities={"country": "DE"},
+        ranking=[("work_it", 0.5), ("work_de", 0.3)], slots={"last_card": "work_it", "country": "IT"}))
+    assert slots(events)["last_card"] == "work_de"
+    assert "Ballkanit" in texts(messages)
+
+
+async def test_a_message_close_to_an_emergency_starts_with_the_numbers() -> None:
+    messages, _ = await run(actions.ActionAnswerQuestion(), tracker(
+        "my boss pays me late", language="en", ranking=WORK_IT, danger_hint=True))
+    assert messages[0]["text"] == "In danger? Call [112](tel:112) · trafficking: [116 006](tel:116006)."
+    assert messages[1]["text"].startswith("In Italy the employer")
+
+
+async def test_out_of_scope_gets_the_out_of_scope_reply() -> None:
+    messages, events = await run(actions.ActionAnswerQuestion(), tracker(
+        "who wins the world cup", language="en", intent="out_of_scope", ranking=[("work_de", 0.2)]))
+    assert responses(messages) == ["utter_out_of_scope"] and events == []
+
+
+# ----------------------------------------------------------------------------- emergency
+
+
+async def test_an_emergency_abroad_gets_that_countrys_numbers_first() -> None:
+    messages, events = await run(actions.ActionEmergency(), tracker(
+        "they took my passport, i'm in a house near naples", language="en", intent="report_emergency",
+        signals=["documents_taken"]))
     text = texts(messages)
-    assert text.startswith(LABELS["maybe"].en)
-    assert "90" in text
-    assert slots(events)["last_topic"] == "safe_migration"
+    assert text.startswith("🚨 If you are in danger now, call [112](tel:112) (Emergency number in Italy).")
+    assert "Anti-trafficking helpline in Italy: [800 290 290](tel:800290290)." in text
+    assert "[116 006](tel:116006)" in text and "embassy or consulate in Italy" in text
+    assert text.endswith("We believe you, and you are not alone.")
+    assert slots(events) == {"language": "en", "last_card": "help_abroad_it"}
 
 
-async def test_a_follow_up_stays_on_the_previous_topic() -> None:
-    messages, events = await run(actions.ActionAnswerQuestion(), tracker(
-        "and how many were there?", language="en", intent="ask_followup", confidence=0.8,
-        last_topic="voluntary_return", last_fact="avr_what_it_is"))
-    assert responses(messages) == []
-    assert slots(events)["last_topic"] == "voluntary_return"
+async def test_an_emergency_for_a_child_written_by_a_parent() -> None:
+    messages, _ = await run(actions.ActionEmergency(), tracker(
+        "vajza ime 15 vjec po e shesin", language="sq", intent="report_emergency", signals=["person_sold"]))
+    text = texts(messages)
+    assert text.startswith("🚨 Nëse dikush është në rrezik tani, telefononi [112](tel:112)")
+    assert "Për një fëmijë: [116 111](tel:116111)" in text
+    assert "Çfarë mund të bëni tani" in text and "Ju besojmë" not in text
+
+
+async def test_an_emergency_without_a_known_language_gets_the_bilingual_numbers() -> None:
+    messages, events = await run(actions.ActionEmergency(), tracker(
+        "!!!", language=None, intent="report_emergency", signals=["help_now"]))
+    assert responses(messages) == ["utter_emergency"] and events == []
+
+
+async def test_an_emergency_while_the_store_is_down_gets_the_domains_numbers(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    use_database(monkeypatch, _not_a_database(tmp_path))
+    messages, events = await run(actions.ActionEmergency(), tracker(
+        "help me", language="sq", intent="report_emergency", signals=["help_now"]))
+    assert responses(messages) == ["utter_emergency"]
+    assert slots(events) == {"language": "sq"}
 
 
 # ------------------------------------------------------------------- switching language
 
 
-async def test_switch_language_repeats_the_last_answer_in_the_new_language(
-        snapshot: Snapshot) -> None:
+async def test_switch_language_repeats_the_last_answer_in_the_new_language(fixture_snapshot: Snapshot) -> None:
     messages, events = await run(actions.ActionSwitchLanguage(), tracker(
-        "in english please", language="sq", intent="switch_language",
-        last_topic="remittances", last_fact="rem_action_plan"))
-    text = texts(messages)
-    assert snapshot.by_key["rem_action_plan"].text.en in text
-    assert "Source:" in text and "Burimi" not in text
-    assert slots(events)["language"] == "en"
-    assert slots(events)["last_fact"] == "rem_action_plan"
+        "in english please", language="sq", intent="switch_language", slots={"last_card": "work_it"}))
+    assert fixture_snapshot.card("work_it").answer.en in texts(messages)
+    assert slots(events) == {"language": "en", "last_card": "work_it"}
 
 
 async def test_switch_language_without_a_previous_answer_confirms() -> None:
@@ -185,7 +234,6 @@ async def test_switch_language_follows_the_language_the_request_is_written_in() 
 
 
 async def test_switch_language_button_keeps_the_language_set_by_the_payload() -> None:
-    # '/switch_language{"language":"en"}': the entity has already set the slot.
     messages, events = await run(actions.ActionSwitchLanguage(), tracker(
         '/switch_language{"language":"en"}', language="en", intent="switch_language"))
     assert slots(events) == {"language": "en"}
@@ -196,11 +244,11 @@ async def test_switch_language_button_keeps_the_language_set_by_the_payload() ->
 
 
 @pytest.mark.parametrize("language", ["sq", "en"])
-async def test_handoff_lists_contacts_with_phone_numbers(language: str) -> None:
+async def test_handoff_lists_where_a_person_answers(language: str) -> None:
     messages, events = await run(actions.ActionHandoff(), tracker(
         "i want to talk to a person", language=language, intent="request_human"))
     assert responses(messages) == ["utter_handoff"]
-    assert "116 006" in texts(messages)
+    assert "[116 006](tel:116006)" in texts(messages)
     assert events == []
 
 
@@ -246,9 +294,9 @@ BROKEN = [
     pytest.param(_refused_connection, id="connection-refused"),
     pytest.param(_unreachable_path, id="path-under-a-file"),
 ]
-# Actions that cannot answer without the store (switching language can; tested below).
+# Actions that cannot answer without the store (switching language and the emergency can).
 ACTIONS = [
-    (actions.ActionAnswerQuestion(), "how many returned from the uk"),
+    (actions.ActionAnswerQuestion(), "how do i work in italy"),
     (actions.ActionHandoff(), "i want a person"),
 ]
 
@@ -256,20 +304,19 @@ ACTIONS = [
 @pytest.mark.parametrize("broken", BROKEN)
 @pytest.mark.parametrize(("action", "text"), ACTIONS, ids=[a.name() for a, _ in ACTIONS])
 async def test_an_unavailable_store_gets_an_apology_not_a_crash(
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, broken, action: Action,
-        text: str) -> None:
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, broken, action: Action, text: str) -> None:
     use_database(monkeypatch, broken(tmp_path))
-    messages, events = await run(action, tracker(text, language="sq"))
+    messages, events = await run(action, tracker(text, language="sq", ranking=WORK_IT))
     assert responses(messages) == ["utter_service_unavailable"]
     assert texts(messages) == ""
     assert events == []
 
 
-async def test_a_store_with_tables_but_no_content_gets_an_apology(
+async def test_a_store_with_tables_but_no_content_gets_the_fallback(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     use_database(monkeypatch, _tables_but_no_content(tmp_path))
-    messages, _ = await run(actions.ActionAnswerQuestion(), tracker("remittances", language="en"))
-    assert responses(messages) in (["utter_service_unavailable"], ["utter_fallback"])
+    messages, _ = await run(actions.ActionAnswerQuestion(), tracker("work", language="en", ranking=WORK_IT))
+    assert responses(messages) == ["utter_fallback"]
 
 
 async def test_switching_language_works_while_the_store_is_down(
@@ -281,11 +328,11 @@ async def test_switching_language_works_while_the_store_is_down(
 
 
 async def test_the_store_recovers_after_the_cache_is_cleared(
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, knowledge_store: KnowledgeStore) -> None:
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fixture_store: KnowledgeStore) -> None:
     use_database(monkeypatch, _not_a_database(tmp_path))
     messages, _ = await run(actions.ActionHandoff(), tracker("person", language="en"))
     assert responses(messages) == ["utter_service_unavailable"]
-    use_database(monkeypatch, knowledge_store.url)
+    use_database(monkeypatch, fixture_store.url)
     messages, _ = await run(actions.ActionHandoff(), tracker("person", language="en"))
     assert responses(messages) == ["utter_handoff"]
 
@@ -296,8 +343,8 @@ async def test_the_store_recovers_after_the_cache_is_cleared(
 def test_every_action_is_declared_in_the_domain() -> None:
     domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
     names = {cls().name() for cls in (actions.ActionAnswerQuestion, actions.ActionSwitchLanguage,
-                                      actions.ActionHandoff)}
+                                      actions.ActionHandoff, actions.ActionEmergency)}
     assert names <= set(domain["actions"])
-    for response in ("utter_choose_language", "utter_fallback", "utter_handoff",
-                     "utter_service_unavailable"):  # the responses the actions send
-        assert response in domain["responses"]
+    for response in ("utter_choose_language", "utter_fallback", "utter_out_of_scope", "utter_handoff",
+                     "utter_service_unavailable", "utter_emergency"):  # the responses the actions send
+        assert response in domain["responses"] and response in domain["actions"]

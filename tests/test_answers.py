@@ -1,207 +1,220 @@
-"""Replies built from the store: fact, next step and citation, in the conversation's language."""
+"""Choosing and rendering the answer card: follow-ups, the person's country, clarifying choices.
+
+On the fixture knowledge, with the card model's ranking given explicitly, so that each test
+states exactly the situation it checks.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import pytest
 
 from bot.answers import (
-    INTENT_TOPICS,
     LABELS,
-    MONTHS,
     Context,
-    Reply,
+    Question,
     answer_question,
+    aspect_asked,
     citation,
     format_date,
     handoff,
+    is_elliptical,
+    render,
     switch_language,
 )
-from bot.knowledge.store import Snapshot
-
-OTHER = {"sq": "en", "en": "sq"}
+from bot.knowledge.model import Snapshot
 
 
-def assert_full_answer(snapshot: Snapshot, reply: Reply, language: str) -> None:
-    """The reply holds its fact, its topic's next step and a dated citation, in `language`."""
-    assert reply.response is None and reply.text
-    doc = snapshot.by_key[reply.slots["last_fact"]]
-    assert reply.slots["last_topic"] == doc.topic
-    assert doc.text.get(language) in reply.text
-    assert snapshot.topics[doc.topic].next_step.get(language) in reply.text
-    label = "Burimi" if language == "sq" else "Source"
-    assert f"{label}: {doc.source.title.get(language)}" in reply.text
-    assert format_date(doc.reviewed, language) in reply.text
-    # nothing of the other language's version slipped in
-    assert doc.text.get(OTHER[language]) not in reply.text
-    assert ("Source" if language == "sq" else "Burimi") not in reply.text
+def ask(snapshot: Snapshot, text: str, ranking: list[tuple[str, float]], *, intent: str = "ask_question",
+        country: str | None = None, language: str = "en", **context: object):
+    return answer_question(snapshot, Question(text, intent, 0.9, tuple(ranking), country), language,
+                           Context(**context))
 
 
-@pytest.mark.parametrize(("question", "language", "intent", "number"), [
-    ("sa veta janë kthyer nga Anglia me ndihmën e IOM?", "sq", "ask_voluntary_return", "450"),
-    ("how many people returned from the uk with iom", "en", "ask_voluntary_return", "450"),
-    ("sa masa ka plani per remitancat", "sq", "ask_remittances", "8"),
-    ("how many measures does the remittances plan have", "en", "ask_remittances", "8"),
-    ("which number do i call about trafficking", "en", "ask_helpline", "116 006"),
-    ("sa dite mund te qendroj ne shengen pa vize", "sq", "ask_work_abroad", "90"),
-    ("when did albania become a member state of iom", "en", "ask_about_iom", "1993"),
+# ------------------------------------------------------------------------------ rendering
+
+
+def test_an_answer_is_the_card_its_next_step_its_contacts_and_its_source(fixture_snapshot: Snapshot) -> None:
+    card = fixture_snapshot.card("help_abroad_it")
+    reply = render(card, "en")
+    parts = reply.text.split("\n\n")
+    assert parts[0] == "In Italy call [112](tel:112) in danger, or the free helpline [800 290 290](tel:800290290)."
+    assert parts[1] == "👉 Save the numbers in your phone."
+    assert parts[2] == ("☎ Emergency number in Italy: [112](tel:112)\n"
+                        "☎ Anti-trafficking helpline: [800 290 290](tel:800290290)")
+    assert parts[3] == citation(card, "en") == (
+        "📄 Source: Dipartimento Pari Opportunità, “Numero Verde Antitratta” · reviewed 30 November 2026")
+    assert reply.slots == {"last_card": "help_abroad_it"}
+
+
+def test_a_contact_without_a_phone_is_listed_by_its_web_address(fixture_snapshot: Snapshot) -> None:
+    from bot.answers import contact_line
+
+    assert contact_line(fixture_snapshot.contacts["al_embassies"], "sq") == (
+        "🌐 Ambasadat shqiptare: https://example.gov.al/ambasadat")
+
+
+def test_dates_are_written_in_the_language() -> None:
+    assert format_date(dt.date(2026, 11, 27), "sq") == "27 nëntor 2026"
+    assert format_date(dt.date(2026, 11, 27), "en") == "27 November 2026"
+
+
+# ------------------------------------------------------------------------------ choosing
+
+
+def test_a_confident_ranking_answers_with_its_best_card(fixture_snapshot: Snapshot) -> None:
+    reply = ask(fixture_snapshot, "how does the decreto flussi work",
+                [("work_it", 0.6), ("work_it_duration", 0.2), ("help_services", 0.1)])
+    assert reply.slots["last_card"] == "work_it"
+    # a close card of another subject is offered below the answer, in case this one missed
+    assert [b["payload"] for b in reply.buttons] == ['/choose_card{"card":"help_services"}']
+
+
+def test_a_flat_ranking_asks_which_card_was_meant(fixture_snapshot: Snapshot) -> None:
+    reply = ask(fixture_snapshot, "help", [("help_services", 0.12), ("work_general", 0.11), ("help_abroad_it", 0.1)])
+    assert reply.text == LABELS["which"].en and reply.response is None
+    assert [b["title"] for b in reply.buttons] == ["Services for victims", "Working abroad legally",
+                                                   "Italy: whom to call"]
+    assert "last_card" not in reply.slots  # nothing was answered
+
+
+def test_when_the_close_cards_are_sides_of_one_subject_its_main_card_answers(fixture_snapshot: Snapshot) -> None:
+    reply = ask(fixture_snapshot, "work in italy", [("work_it_duration", 0.12), ("work_it", 0.11),
+                                                    ("help_services", 0.05)])
+    assert reply.slots["last_card"] == "work_it"  # the overview, not the duration
+
+
+def test_a_general_card_becomes_the_countrys_card_when_the_country_is_known(fixture_snapshot: Snapshot) -> None:
+    reply = ask(fixture_snapshot, "how do i work there legally", [("work_general", 0.6), ("work_it", 0.2)],
+                country="DE")
+    assert reply.slots["last_card"] == "work_de"
+
+
+def test_a_card_for_another_country_falls_behind(fixture_snapshot: Snapshot) -> None:
+    reply = ask(fixture_snapshot, "how do i work legally", [("work_it", 0.35), ("work_general", 0.3)],
+                country="GR")
+    assert reply.slots["last_card"] == "work_general"
+
+
+def test_with_no_country_known_a_general_card_beats_a_countrys(fixture_snapshot: Snapshot) -> None:
+    reply = ask(fixture_snapshot, "how do i work abroad", [("work_de", 0.35), ("work_general", 0.3)])
+    assert reply.slots["last_card"] == "work_general"
+
+
+def test_a_card_for_people_in_albania_falls_behind_when_someone_is_abroad(fixture_snapshot: Snapshot) -> None:
+    reply = ask(fixture_snapshot, "help for victims", [("help_services", 0.45), ("help_abroad_it", 0.4)],
+                location="abroad", country="IT")
+    assert reply.slots["last_card"] == "help_abroad_it"
+
+
+@pytest.mark.parametrize(("intent", "response"), [("out_of_scope", "utter_out_of_scope"),
+                                                  ("nlu_fallback", "utter_fallback")])
+def test_a_weak_match_for_an_unplaced_message_gets_a_domain_response(
+        fixture_snapshot: Snapshot, intent: str, response: str) -> None:
+    reply = ask(fixture_snapshot, "who wins the world cup", [("work_de", 0.09), ("help_services", 0.05)],
+                intent=intent)
+    assert (reply.response, reply.text) == (response, None)
+
+
+def test_a_follow_up_with_nothing_before_it_needs_a_confident_card(fixture_snapshot: Snapshot) -> None:
+    weak = [("work_de", 0.15), ("help_services", 0.05)]
+    assert ask(fixture_snapshot, "and who wins it this year?", weak, intent="ask_followup").response == \
+        "utter_fallback"
+    confident = ask(fixture_snapshot, "and in germany?", [("work_de", 0.7)], intent="ask_followup")
+    assert confident.slots["last_card"] == "work_de"
+
+
+def test_a_question_naming_a_side_of_the_subject_gets_that_side(fixture_snapshot: Snapshot) -> None:
+    reply = ask(fixture_snapshot, "how long does the decreto flussi take?", [("work_it", 0.6), ("work_de", 0.1)])
+    assert reply.slots["last_card"] == "work_it_duration"
+
+
+def test_a_question_about_whom_to_call_in_a_country_gets_that_countrys_contacts(fixture_snapshot: Snapshot) -> None:
+    # the general card about Albania's services fits the words; the question is about Italy
+    reply = ask(fixture_snapshot, "is there a line like that in italy, who do i call there?",
+                [("help_services", 0.9), ("help_abroad_it", 0.01)], country="IT")
+    assert reply.slots["last_card"] == "help_abroad_it"
+
+
+def test_a_confident_card_answers_even_when_the_classifier_said_out_of_scope(fixture_snapshot: Snapshot) -> None:
+    reply = ask(fixture_snapshot, "decreto flussi", [("work_it", 0.8)], intent="out_of_scope")
+    assert reply.slots["last_card"] == "work_it"
+
+
+def test_cards_missing_from_the_store_are_skipped(fixture_snapshot: Snapshot) -> None:
+    reply = ask(fixture_snapshot, "work in germany", [("no_such_card", 0.9), ("work_de", 0.6)])
+    assert reply.slots["last_card"] == "work_de"
+    assert ask(fixture_snapshot, "x", [("no_such_card", 0.9)]).response == "utter_fallback"
+
+
+def test_a_card_or_a_topic_chosen_with_a_button(fixture_snapshot: Snapshot) -> None:
+    chosen = answer_question(fixture_snapshot, Question("", "choose_card", card="work_de"), "sq", Context())
+    assert chosen.slots["last_card"] == "work_de" and chosen.text.startswith("Në Gjermani")
+    menu = answer_question(fixture_snapshot, Question("", "choose_topic", topic="help"), "en", Context())
+    assert menu.text == "Help: what would you like to know?"
+    assert [b["title"] for b in menu.buttons] == ["Services for victims", "Italy: whom to call"]
+
+
+# ------------------------------------------------------------------------------ follow-ups
+
+
+@pytest.mark.parametrize(("text", "elliptical"), [
+    ("po per gjermanine?", True), ("and how long does it take?", True), ("what about my kids?", True),
+    ("po ata 5 vjet qe bera ne Gjermani?", True),
+    ("how do i apply for the western balkans regulation in germany", False),
+    ("ok so can you get me a visa for the UK?", False),
 ])
-def test_answer_holds_the_fact_the_next_step_and_the_source(
-        snapshot: Snapshot, question: str, language: str, intent: str, number: str) -> None:
-    reply = answer_question(snapshot, question, language, intent, 0.9, Context())
-    assert_full_answer(snapshot, reply, language)
-    fact_text = snapshot.by_key[reply.slots["last_fact"]].text.get(language)
-    assert number in fact_text
+def test_what_counts_as_a_follow_up(text: str, elliptical: bool) -> None:
+    assert is_elliptical(Question(text, "ask_question")) is elliptical
 
 
-@pytest.mark.parametrize(("question", "language"), [
-    ("tell me", "en"), ("me trego pak", "sq"), ("?", "en"), ("", "sq"), ("po", "sq"),
-    ("yes please", "en")])
-@pytest.mark.parametrize("intent", sorted(set(INTENT_TOPICS)))
-def test_a_confident_intent_with_a_vague_question_gets_the_topic_summary(
-        snapshot: Snapshot, question: str, language: str, intent: str) -> None:
-    reply = answer_question(snapshot, question, language, intent, 0.95, Context())
-    summary = snapshot.summary_of(INTENT_TOPICS[intent])
-    assert summary is not None
-    assert reply.slots == {"last_topic": summary.topic, "last_fact": summary.key}
-    assert_full_answer(snapshot, reply, language)
-
-
-@pytest.mark.parametrize("question", ["xqzt blorf wumble", "asdf qwerty zxcv", "🤷‍♀️", ""])
-@pytest.mark.parametrize("language", ["sq", "en"])
-def test_unplaced_nonsense_gets_the_fallback(
-        snapshot: Snapshot, question: str, language: str) -> None:
-    reply = answer_question(snapshot, question, language, None, 0.0, Context())
-    assert reply.response == "utter_fallback"
-    assert reply.text is None and reply.slots == {}
-
-
-def test_an_unplaced_question_that_matches_well_is_answered_with_a_hedge(
-        snapshot: Snapshot) -> None:
-    reply = answer_question(snapshot, "visa free travel to schengen, how many days", "en",
-                            None, 0.0, Context())
-    assert reply.response is None
-    assert reply.text.startswith(LABELS["maybe"].en)
-    assert "90" in snapshot.by_key[reply.slots["last_fact"]].text.en
-    assert_full_answer(snapshot, reply, "en")
-
-
-@pytest.mark.parametrize(("topic", "question", "language"), [
-    ("remittances", "and how many?", "en"),
-    ("remittances", "po sa jane?", "sq"),
-    ("organisation", "and since when?", "en"),
-    ("voluntary_return", "", "en"),
+@pytest.mark.parametrize(("text", "aspect"), [
+    ("sa kohe zgjat?", "duration"), ("and how long does it take?", "duration"), ("a duhet te paguaj?", "cost"),
+    ("can i bring my wife?", "family"), ("do i need to speak german?", "language"),
+    ("who can she call there?", "contacts"), ("po per gjermanine?", None),
+    ("what does the package include?", "cost"), ("po e para linje, kur u hap?", None),
 ])
-def test_a_follow_up_answers_from_the_previous_topic(
-        snapshot: Snapshot, topic: str, question: str, language: str) -> None:
-    reply = answer_question(snapshot, question, language, "ask_followup", 0.8,
-                            Context(last_topic=topic, last_fact=None))
-    assert reply.slots["last_topic"] == topic
-    assert topic in snapshot.by_key[reply.slots["last_fact"]].topics
-    assert_full_answer(snapshot, reply, language)
+def test_the_aspect_a_follow_up_asks_about(text: str, aspect: str | None) -> None:
+    assert aspect_asked(text) == aspect
 
 
-def test_a_follow_up_without_context_and_without_words_gets_the_fallback(
-        snapshot: Snapshot) -> None:
-    reply = answer_question(snapshot, "and then?", "en", "ask_followup", 0.8, Context())
-    assert reply.response == "utter_fallback"
+def test_a_follow_up_naming_another_country_moves_to_that_countrys_card(fixture_snapshot: Snapshot) -> None:
+    reply = ask(fixture_snapshot, "po per gjermanine?", [("work_it", 0.5), ("help_services", 0.2)],
+                country="DE", language="sq", last_card="work_it")
+    assert reply.slots["last_card"] == "work_de"
 
 
-@pytest.mark.parametrize(("question", "language"), [
-    ("po programi, sa veta ndihmoi?", "sq"), ("and that programme, how many did it help?", "en")])
-def test_an_unplaced_question_leaning_to_a_follow_up_stays_on_the_previous_topic(
-        snapshot: Snapshot, question: str, language: str) -> None:
-    context = Context(last_topic="voluntary_return")
-    unsure = answer_question(snapshot, question, language, None, 0.0, context,
-                             hint=("ask_followup", 0.45))
-    assert unsure.slots["last_topic"] == "voluntary_return"
-    assert_full_answer(snapshot, unsure, language)
-    without_context = answer_question(snapshot, question, language, None, 0.0, Context(),
-                                      hint=("ask_followup", 0.45))
-    assert without_context.response == "utter_fallback"
+def test_a_follow_up_for_a_country_without_a_card_gets_the_general_one_saying_so(
+        fixture_snapshot: Snapshot) -> None:
+    reply = ask(fixture_snapshot, "and for greece?", [("work_it", 0.5)], country="GR", last_card="work_it")
+    assert reply.slots["last_card"] == "work_general"
+    assert reply.text.startswith("I have nothing specific for Greece; this is what applies in general:")
 
 
-def test_the_previous_topic_breaks_a_tie_for_an_ambiguous_question(snapshot: Snapshot) -> None:
-    question = "embassy or consulate"  # both voluntary return and trafficking facts say this
-    topics = set()
-    for topic in ("voluntary_return", "anti_trafficking"):
-        reply = answer_question(snapshot, question, "en", "ask_followup", 0.8,
-                                Context(last_topic=topic))
-        topics.add(reply.slots["last_topic"])
-        assert reply.slots["last_topic"] == topic
-    assert len(topics) == 2
+def test_a_follow_up_asking_for_another_aspect_moves_to_that_aspects_card(fixture_snapshot: Snapshot) -> None:
+    reply = ask(fixture_snapshot, "and how long does it take?", [("help_services", 0.4), ("work_de", 0.3)],
+                last_card="work_it", country="IT")
+    assert reply.slots["last_card"] == "work_it_duration"
 
 
-@pytest.mark.parametrize("target", ["sq", "en"])
-def test_switch_language_repeats_the_last_fact_in_the_other_language(
-        snapshot: Snapshot, target: str) -> None:
-    first = answer_question(snapshot, "how many measures does the remittances plan have",
-                            OTHER[target], "ask_remittances", 0.9, Context())
-    reply = switch_language(snapshot, target, first.slots["last_fact"])  # type: ignore[arg-type]
-    assert reply.slots["language"] == target
-    assert reply.slots["last_fact"] == first.slots["last_fact"]
-    assert_full_answer(snapshot, reply, target)
-    assert "8" in reply.text
+def test_a_full_question_is_not_taken_for_a_follow_up(fixture_snapshot: Snapshot) -> None:
+    reply = ask(fixture_snapshot, "what help do trafficking victims get in albania",
+                [("help_services", 0.6), ("work_it", 0.1)], last_card="work_it", country="IT")
+    assert reply.slots["last_card"] == "help_services"
 
 
-@pytest.mark.parametrize("last_fact", [None, "", "no_longer_in_the_store"])
-@pytest.mark.parametrize("target", ["sq", "en"])
-def test_switch_language_without_a_last_fact_confirms_the_new_language(
-        snapshot: Snapshot, target: str, last_fact: str | None) -> None:
-    reply = switch_language(snapshot, target, last_fact)  # type: ignore[arg-type]
-    assert reply.text == LABELS["switched"].get(target)  # type: ignore[arg-type]
-    assert reply.slots == {"language": target}
+# ------------------------------------------------------------------ language and handoff
 
 
-@pytest.mark.parametrize("language", ["sq", "en"])
-def test_handoff_lists_the_contacts_where_a_person_answers(
-        snapshot: Snapshot, language: str) -> None:
-    reply = handoff(snapshot, language)  # type: ignore[arg-type]
+def test_switching_language_repeats_the_last_answer(fixture_snapshot: Snapshot) -> None:
+    reply = switch_language(fixture_snapshot, "sq", "work_de")
+    assert reply.text.startswith(fixture_snapshot.card("work_de").answer.sq)
+    assert reply.slots == {"last_card": "work_de", "language": "sq"}
+    assert switch_language(None, "en", "work_de").text == LABELS["switched"].en
+
+
+def test_handoff_lists_the_contacts_where_a_person_answers(fixture_snapshot: Snapshot) -> None:
+    reply = handoff(fixture_snapshot, "sq")
     assert reply.response == "utter_handoff"
-    lines = reply.text.splitlines()
-    contacts = snapshot.organisations("handoff")
-    assert len(lines) == len(contacts) >= 2
-    for doc in contacts:
-        assert doc.text.get(language) in reply.text  # type: ignore[arg-type]
-    phones = [doc.phone for doc in contacts if doc.phone]
-    assert "116 006" in phones
-    assert all(phone in reply.text for phone in phones)
-    assert re.search(r"\d{3} ?\d{3}", reply.text)
-
-
-@pytest.mark.parametrize(("day", "language", "expected"), [
-    (dt.date(2026, 11, 27), "sq", "27 nëntor 2026"),
-    (dt.date(2026, 11, 27), "en", "27 November 2026"),
-    (dt.date(2024, 1, 5), "sq", "5 janar 2024"),
-    (dt.date(2024, 1, 5), "en", "5 January 2024"),
-    (dt.date(2010, 12, 15), "sq", "15 dhjetor 2010"),
-    (dt.date(2010, 12, 15), "en", "15 December 2010"),
-])
-def test_format_date(day: dt.date, language: str, expected: str) -> None:
-    assert format_date(day, language) == expected  # type: ignore[arg-type]
-
-
-def test_there_are_twelve_months_in_each_language() -> None:
-    assert set(MONTHS) == {"sq", "en"}
-    for names in MONTHS.values():
-        assert len(names) == len(set(names)) == 12
-
-
-def test_every_label_exists_in_both_languages() -> None:
-    for name, label in LABELS.items():
-        assert label.sq.strip() and label.en.strip(), name
-        assert label.sq != label.en, name
-
-
-def test_citation_is_dated_and_in_one_language(snapshot: Snapshot) -> None:
-    doc = snapshot.by_key["avr_uk_450_returnees"]
-    sq, en = citation(doc, "sq"), citation(doc, "en")
-    assert sq.startswith("📄 Burimi: ") and format_date(doc.reviewed, "sq") in sq
-    assert en.startswith("📄 Source: ") and format_date(doc.reviewed, "en") in en
-    assert doc.source.title.sq in sq and doc.source.title.en in en
-
-
-def test_every_intent_topic_exists_in_the_store(snapshot: Snapshot) -> None:
-    assert set(INTENT_TOPICS.values()) <= set(snapshot.topics)
+    assert reply.text == "☎ Linja kundër trafikimit: [116 006](tel:116006)"

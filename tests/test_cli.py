@@ -1,4 +1,4 @@
-"""The `helpline kb` commands against a store of the test's own, on SQLite and on PostgreSQL."""
+"""`helpline kb …`: what staff type, what they see, and the exit codes scripts rely on."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_knowledge import edit_yaml, fact
+from conftest import FIXTURE_KNOWLEDGE
+from test_knowledge import card, contact, edit_yaml
 from typer.testing import CliRunner
 
 from bot.cli import app, parse_age
 from bot.knowledge.migrations import current_revision, head_revision
 from bot.knowledge.store import KNOWLEDGE_DIR, KnowledgeStore
+
+FIXTURE = ["--directory", str(FIXTURE_KNOWLEDGE)]
 
 
 @pytest.fixture
@@ -28,57 +31,58 @@ def db_url(monkeypatch: pytest.MonkeyPatch, database_url: str) -> str:
     return database_url
 
 
+def snapshot_of(url: str):
+    store = KnowledgeStore(url)
+    try:
+        return store.snapshot()
+    finally:
+        store.close()
+
+
+# ----------------------------------------------------------------------------- import
+
+
 def test_import_loads_the_store_and_reports_what_changed(runner: CliRunner, db_url: str) -> None:
-    result = runner.invoke(app, ["kb", "import"])
+    result = runner.invoke(app, ["kb", "import", *FIXTURE])
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert "added: facts:rem_action_plan" in lines
-    assert "added: organisations:helpline_116006" in lines
+    assert "added: cards:work_it" in lines and "added: contacts:al_line" in lines
     added = sum(line.startswith("added: ") for line in lines)
     assert lines[-1] == f"knowledge: {added} added, 0 changed, 0 removed"
-    assert "rem_action_plan" in KnowledgeStore(db_url).snapshot().by_key
+    assert snapshot_of(db_url).card("work_it") is not None
 
 
 def test_a_second_import_reports_no_change(runner: CliRunner, db_url: str) -> None:
-    assert runner.invoke(app, ["kb", "import", "--quiet"]).exit_code == 0
-    result = runner.invoke(app, ["kb", "import"])
+    assert runner.invoke(app, ["kb", "import", "--quiet", *FIXTURE]).exit_code == 0
+    result = runner.invoke(app, ["kb", "import", *FIXTURE])
     assert result.exit_code == 0
     assert result.stdout.strip() == "knowledge: 0 added, 0 changed, 0 removed"
-    assert KnowledgeStore(db_url).revision() == 1
+    assert snapshot_of(db_url).revision == 1
 
 
-def test_quiet_import_prints_only_the_summary(runner: CliRunner, db_url: str) -> None:
+def test_quiet_import_of_the_shipped_files_prints_only_the_summary(runner: CliRunner, db_url: str) -> None:
     result = runner.invoke(app, ["kb", "import", "--quiet"])
-    assert result.exit_code == 0
-    assert len(result.stdout.splitlines()) == 1
-    assert result.stdout.startswith("knowledge: ")
+    assert result.exit_code == 0, result.stderr
+    assert re.fullmatch(r"knowledge: \d+ added, 0 changed, 0 removed\n", result.stdout)
 
 
-def test_import_of_an_edited_directory_reports_the_change(
-        runner: CliRunner, db_url: str, knowledge_copy: Path) -> None:
-    assert runner.invoke(app, ["kb", "import", "--directory", str(knowledge_copy)]).exit_code == 0
-    path = knowledge_copy / "voluntary_return.yml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["facts"] = [f for f in data["facts"] if f["key"] != "avr_package"]
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    result = runner.invoke(app, ["kb", "import", "--directory", str(knowledge_copy)])
+def test_import_of_an_edited_directory_reports_the_change(runner: CliRunner, db_url: str, fixture_copy: Path) -> None:
+    assert runner.invoke(app, ["kb", "import", "--directory", str(fixture_copy)]).exit_code == 0
+    edit_yaml(fixture_copy / "work.yml", lambda d: d.update(cards=[c for c in d["cards"] if c["key"] != "work_de"]))
+    result = runner.invoke(app, ["kb", "import", "--directory", str(fixture_copy)])
     assert result.exit_code == 0
-    assert result.stdout.splitlines() == ["removed: facts:avr_package",
-                                          "knowledge: 0 added, 0 changed, 1 removed"]
+    assert result.stdout.splitlines() == ["removed: cards:work_de", "knowledge: 0 added, 0 changed, 1 removed"]
 
 
 def test_a_broken_knowledge_directory_exits_1_naming_the_file(
-        runner: CliRunner, db_url: str, knowledge_copy: Path) -> None:
-    assert runner.invoke(app, ["kb", "import", "--quiet"]).exit_code == 0
-    path = knowledge_copy / "contacts.yml"
-    path.write_text(path.read_text(encoding="utf-8").replace('phone: "112"', 'phone: "one"', 1),
-                    encoding="utf-8")
-    result = runner.invoke(app, ["kb", "import", "--directory", str(knowledge_copy)])
+        runner: CliRunner, db_url: str, fixture_copy: Path) -> None:
+    assert runner.invoke(app, ["kb", "import", "--quiet", *FIXTURE]).exit_code == 0
+    edit_yaml(fixture_copy / "help.yml", lambda d: contact(d, "al_emergency").update(phone="one"))
+    result = runner.invoke(app, ["kb", "import", "--directory", str(fixture_copy)])
     assert result.exit_code == 1
-    assert result.stderr.startswith("error: contacts.yml")
-    assert "phone" in result.stderr
+    assert result.stderr.startswith("error: help.yml: contacts[0]: phone:")
     assert result.stdout == ""
-    assert KnowledgeStore(db_url).revision() == 1  # nothing changed
+    assert snapshot_of(db_url).revision == 1  # nothing changed
 
 
 def test_an_empty_directory_exits_1(runner: CliRunner, db_url: str, tmp_path: Path) -> None:
@@ -89,31 +93,19 @@ def test_an_empty_directory_exits_1(runner: CliRunner, db_url: str, tmp_path: Pa
     assert "no *.yml" in result.stderr
 
 
-@pytest.mark.parametrize(("query", "lang", "number", "label"), [
-    ("how many measures in the remittances plan", "en", "8", "remittances"),
-    ("sa dite pa vize ne shengen", "sq", "90", "safe_migration"),
-])
-def test_search_shows_ranked_facts_with_sources(
-        runner: CliRunner, db_url: str, query: str, lang: str, number: str, label: str) -> None:
-    assert runner.invoke(app, ["kb", "import", "--quiet"]).exit_code == 0
-    result = runner.invoke(app, ["kb", "search", query, "--lang", lang, "--limit", "2"])
+# ----------------------------------------------------------------------------- search
+
+
+def test_search_shows_ranked_cards_with_their_sources(runner: CliRunner, db_url: str) -> None:
+    assert runner.invoke(app, ["kb", "import", "--quiet", *FIXTURE]).exit_code == 0
+    result = runner.invoke(app, ["kb", "search", "sa kohe zgjat nulla osta", "--lang", "sq", "--limit", "2"])
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert len([line for line in lines if not line.startswith(" ")]) == 2  # two hits
     header, text, source = lines[:3]
-    assert f"[{label}]" in header
-    assert number in text
-    assert "reviewed 20" in source
-
-
-def test_search_results_are_in_the_requested_language(runner: CliRunner, db_url: str) -> None:
-    assert runner.invoke(app, ["kb", "import", "--quiet"]).exit_code == 0
-    sq = runner.invoke(app, ["kb", "search", "remittances plan", "--lang", "sq", "--limit", "1"])
-    en = runner.invoke(app, ["kb", "search", "remittances plan", "--lang", "en", "--limit", "1"])
-    assert sq.exit_code == en.exit_code == 0
-    sq_text, en_text = sq.stdout.splitlines()[1], en.stdout.splitlines()[1]
-    assert "ë" in sq_text and "Planit" in sq_text
-    assert "ë" not in en_text and "Plan" in en_text
+    assert re.fullmatch(r"\d\.\d{3}  work_it_duration  \[work\]", header)
+    assert text.strip().startswith("Nulla osta jepet pas 60 ditësh")
+    assert source.strip() == "— Ministero dell'Interno, Decreto flussi (reviewed 2026-11-30)"
 
 
 def test_search_rejects_an_unknown_language(runner: CliRunner, db_url: str) -> None:
@@ -133,12 +125,10 @@ def test_search_before_any_import_explains_what_to_do(runner: CliRunner, db_url:
 
 
 def _break_three_files(directory: Path) -> None:
-    """Three problems in three files: a phone, a missing language, a URL."""
-    for name, old, new in (("contacts.yml", 'phone: "112"', 'phone: "one"'),
-                           ("sources.yml", 'url: "https://www.iom.int"', 'url: "not a url"')):
-        path = directory / name
-        path.write_text(path.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
-    edit_yaml(directory / "remittances.yml", lambda d: fact(d, "rem_studies")["text"].pop("en"))
+    """Three problems in two files: a phone, a missing language, a URL."""
+    edit_yaml(directory / "help.yml", lambda d: contact(d, "al_emergency").update(phone="one"))
+    edit_yaml(directory / "work.yml", lambda d: card(d, "work_it")["title"].pop("en"))
+    edit_yaml(directory / "work.yml", lambda d: d["sources"][1].update(url="not a url"))
 
 
 def test_check_passes_on_the_shipped_files(runner: CliRunner) -> None:
@@ -148,36 +138,49 @@ def test_check_passes_on_the_shipped_files(runner: CliRunner) -> None:
 
 
 def test_check_lists_every_problem_and_exits_1(
-        runner: CliRunner, knowledge_copy: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        runner: CliRunner, fixture_copy: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # it never opens the store: a database that cannot be opened changes nothing
     (tmp_path / "a-file").write_text("")
     monkeypatch.setenv("HELPLINE_DB_URL", f"sqlite:///{tmp_path}/a-file/kb.db")
-    _break_three_files(knowledge_copy)
-    result = runner.invoke(app, ["kb", "check", "--directory", str(knowledge_copy)])
+    _break_three_files(fixture_copy)
+    result = runner.invoke(app, ["kb", "check", "--directory", str(fixture_copy)])
     assert result.exit_code == 1
     assert result.stdout == ""
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 3, result.stderr
-    assert any(e.startswith("error: contacts.yml: organisations[0]: phone: ") for e in errors)
-    assert any(e.startswith("error: sources.yml: sources[1]: url: ") for e in errors)
-    assert any(e.startswith("error: remittances.yml: facts[1]: text: ") for e in errors)
+    assert any(e.startswith("error: help.yml: contacts[0]: phone: ") for e in errors)
+    assert any(e.startswith("error: work.yml: sources[1]: url: ") for e in errors)
+    assert any(e.startswith("error: work.yml: cards[1]: title: ") for e in errors)
 
 
-def test_check_finds_what_an_import_would_let_through(runner: CliRunner, knowledge_copy: Path) -> None:
-    def edit(data: dict) -> None:
-        fact(data, "rem_studies").update(reviewed="2999-01-01")
-        fact(data, "rem_web_page")["text"]["en"] = fact(data, "rem_web_page")["text"]["sq"]
-
-    edit_yaml(knowledge_copy / "remittances.yml", edit)
-    result = runner.invoke(app, ["kb", "check", "--directory", str(knowledge_copy)])
+def test_check_of_one_file_shows_only_its_problems_and_checks_its_references(
+        runner: CliRunner, fixture_copy: Path) -> None:
+    _break_three_files(fixture_copy)
+    edit_yaml(fixture_copy / "work.yml", lambda d: card(d, "work_de").update(contacts=["no_such_contact"]))
+    result = runner.invoke(app, ["kb", "check", "--directory", str(fixture_copy), "--only", "work.yml"])
     assert result.exit_code == 1
-    assert "rem_studies): reviewed: 2999-01-01 is in the future" in result.stderr
-    assert "rem_web_page): text: the 'sq' and 'en' texts are the same" in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert all(e.startswith("error: work.yml: ") for e in errors)
+    assert any("unknown contact 'no_such_contact'" in e for e in errors)  # checked despite help.yml's problem
+    clean = runner.invoke(app, ["kb", "check", *FIXTURE, "--only", "help.yml"])
+    assert (clean.exit_code, clean.stdout) == (0, "knowledge: help.yml is valid\n")
 
 
-def test_import_lists_every_problem_too(runner: CliRunner, db_url: str, knowledge_copy: Path) -> None:
-    _break_three_files(knowledge_copy)
-    result = runner.invoke(app, ["kb", "import", "--directory", str(knowledge_copy)])
+def test_check_finds_what_an_import_would_let_through(runner: CliRunner, fixture_copy: Path) -> None:
+    def edit(data: dict) -> None:
+        card(data, "work_it").update(reviewed="2999-01-01", review_by="3000-01-01")
+        card(data, "work_de")["title"]["en"] = card(data, "work_de")["title"]["sq"]
+
+    edit_yaml(fixture_copy / "work.yml", edit)
+    result = runner.invoke(app, ["kb", "check", "--directory", str(fixture_copy)])
+    assert result.exit_code == 1
+    assert "(work_it): reviewed: 2999-01-01 is in the future" in result.stderr
+    assert "(work_de): title: the 'sq' and 'en' texts are the same" in result.stderr
+
+
+def test_import_lists_every_problem_too(runner: CliRunner, db_url: str, fixture_copy: Path) -> None:
+    _break_three_files(fixture_copy)
+    result = runner.invoke(app, ["kb", "import", "--directory", str(fixture_copy)])
     assert result.exit_code == 1
     assert len(result.stderr.splitlines()) == 3
 
@@ -200,7 +203,7 @@ def test_export_writes_files_that_import_unchanged(runner: CliRunner, db_url: st
 
 
 def test_export_warns_about_files_it_did_not_write(runner: CliRunner, db_url: str, tmp_path: Path) -> None:
-    assert runner.invoke(app, ["kb", "import", "--quiet"]).exit_code == 0
+    assert runner.invoke(app, ["kb", "import", "--quiet", *FIXTURE]).exit_code == 0
     (tmp_path / "old_topic.yml").write_text("topic: {}\n", encoding="utf-8")
     result = runner.invoke(app, ["kb", "export", "--out", str(tmp_path)])
     assert result.exit_code == 0
@@ -217,22 +220,20 @@ def test_export_of_an_empty_store_explains_what_to_do(runner: CliRunner, db_url:
 # ------------------------------------------------------------------------------ stale
 
 
-def test_stale_lists_entries_reviewed_before_the_cutoff(
-        runner: CliRunner, db_url: str, knowledge_copy: Path) -> None:
-    edit_yaml(knowledge_copy / "remittances.yml", lambda d: fact(d, "rem_studies").update(reviewed="1990-03-04"))
-    assert runner.invoke(app, ["kb", "import", "--quiet", "--directory", str(knowledge_copy)]).exit_code == 0
-    snapshot = KnowledgeStore(db_url).snapshot()
-    cutoff = dt.date.today() - dt.timedelta(days=365)
-    expected = {d.key for d in snapshot.documents if d.reviewed < cutoff}
-    assert "rem_studies" in expected
-
+def test_stale_lists_what_is_due_for_review(runner: CliRunner, db_url: str, fixture_copy: Path) -> None:
+    edit_yaml(fixture_copy / "work.yml", lambda d: card(d, "work_de").update(
+        reviewed="1990-03-04", review_by="1991-03-04", review_note="The quota changed."))
+    edit_yaml(fixture_copy / "help.yml", lambda d: contact(d, "it_line").update(review_by=dt.date.today().isoformat()))
+    assert runner.invoke(app, ["kb", "import", "--quiet", "--directory", str(fixture_copy)]).exit_code == 0
     result = runner.invoke(app, ["kb", "stale", "--older-than", "365d"])
     assert result.exit_code == 0, result.stderr
     *listed, summary = result.stdout.splitlines()
-    assert {line.split()[1] for line in listed} == expected
-    assert listed[0] == "1990-03-04  rem_studies  [fact]  source: iom_activity_sheet_2007"
-    assert summary == (f"knowledge: {len(expected)} of {len(snapshot.documents)} entries were last "
-                       f"reviewed before {cutoff}")
+    assert listed[0] == "1990-03-04  review by 1991-03-04  work_de  [card]  note: The quota changed."
+    assert [line.split()[4] for line in listed] == ["work_de", "it_line"]  # the review-by date passed
+    entries = len(snapshot_of(db_url).cards) + len(snapshot_of(db_url).contacts)
+    cutoff = dt.date.today() - dt.timedelta(days=365)
+    assert summary == (f"knowledge: 2 of {entries} entries are due for review (review-by date passed, "
+                       f"or last reviewed before {cutoff})")
 
 
 @pytest.mark.parametrize(("age", "days"), [("365d", 365), ("2w", 14), ("1y", 365), ("30Y", 10950)])
@@ -254,3 +255,23 @@ def test_upgrade_creates_the_schema(runner: CliRunner, db_url: str) -> None:
     assert current_revision(store.engine) == head_revision()
     assert store.revision() == 0
     store.close()
+
+
+def test_stale_with_notes_lists_the_flagged_cards_too(runner: CliRunner, db_url: str, fixture_copy: Path) -> None:
+    edit_yaml(fixture_copy / "work.yml", lambda d: card(d, "work_it").update(review_note="Check the 2026 decree."))
+    assert runner.invoke(app, ["kb", "import", "--quiet", "--directory", str(fixture_copy)]).exit_code == 0
+    plain = runner.invoke(app, ["kb", "stale"])
+    flagged = runner.invoke(app, ["kb", "stale", "--notes"])
+    assert "work_it" not in plain.stdout
+    assert "work_it  [card]  note: Check the 2026 decree." in flagged.stdout
+    assert flagged.stdout.splitlines()[-1].endswith(", or flagged)")
+
+
+def test_coverage_counts_cards_per_topic_and_country(runner: CliRunner, db_url: str) -> None:
+    assert runner.invoke(app, ["kb", "import", "--quiet", *FIXTURE]).exit_code == 0
+    result = runner.invoke(app, ["kb", "coverage"])
+    assert result.exit_code == 0, result.stderr
+    rows = {line.split(" | ")[0].strip("| "): line.split(" | ")[1:] for line in result.stdout.splitlines()[2:]}
+    # work: 4 cards, 1 general, 2 for Italy, 1 for Germany, 0 notes, 2 sources from 2 publishers
+    assert rows["Work abroad (`work`)"] == ["4", "1", "2", "1", "0", "0", "0", "0", "0", "0", "2", "2 |"]
+    assert rows["**all**"][0] == "6"

@@ -98,12 +98,18 @@ def test_button_payloads_name_declared_intents() -> None:
                 assert intent in intents, (name, button["payload"])
 
 
-def _emergency_phones() -> list[str]:
-    contacts = yaml.safe_load((ROOT / "data/knowledge/contacts.yml").read_text(encoding="utf-8"))
-    phones = [org["phone"] for org in contacts["organisations"]
-              if "emergency" in (org.get("topics") or []) and org.get("phone")]
-    assert "112" in phones  # the test below is meaningful only if there is something to check
+def _home_numbers(snapshot) -> list[str]:
+    """Albania's emergency number and trafficking line, as the knowledge store gives them."""
+    phones = [c.phone for tag in ("emergency", "trafficking_line") for c in snapshot.tagged(tag, "AL") if c.phone]
+    assert "112" in phones  # the tests below are meaningful only if there is something to check
     return phones
+
+
+_PHONE = re.compile(r"(?<![\d+])\d{3}(?:[ \u00a0]?\d{3})*(?!\d)")
+
+
+def _numbers_written_in(text: str) -> set[str]:
+    return {re.sub(r"\D", "", number) for number in _PHONE.findall(text)}
 
 
 def _mentions(text: str, phone: str) -> bool:
@@ -113,10 +119,31 @@ def _mentions(text: str, phone: str) -> bool:
 
 @pytest.mark.parametrize("name", ["utter_emergency", "utter_service_unavailable"])
 @pytest.mark.parametrize("language", ["sq", "en", None])
-def test_hard_coded_emergency_numbers_match_the_store(name: str, language: str | None) -> None:
+def test_the_fallback_numbers_in_the_domain_are_albanias_from_the_store(snapshot, name: str,
+                                                                       language: str | None) -> None:
     text = variation(name, language)["text"]
-    for phone in _emergency_phones():
+    for phone in _home_numbers(snapshot):
         assert _mentions(text, phone), f"{name} ({language or 'default'}) lacks {phone}"
+
+
+def test_every_phone_number_written_outside_the_store_is_a_contact_of_the_store(snapshot) -> None:
+    """The domain's fallback texts, the channel guard's and the web widget's strings repeat the
+    emergency numbers (they must work without the store): each number they write is the phone
+    of a contact in the store, so a number changed there cannot go stale here."""
+    from bot.channels.guard import TOO_FAST, TOO_LONG, bilingual_text, safety_line
+
+    known = {re.sub(r"\D", "", c.phone) for c in snapshot.contacts.values() if c.phone}
+    written = {
+        "domain.yml": " ".join(v["text"] for variations in RESPONSES.values() for v in variations),
+        "bot/channels/guard.py": " ".join([TOO_LONG, TOO_FAST, safety_line(), bilingual_text("utter_emergency")]),
+        # the widget's strings (its code has numbers of its own, such as limits)
+        "web/src/widget.js": " ".join(re.findall(r'"((?:[^"\\\n]|\\.)*)"',
+                                                (ROOT / "web" / "src" / "widget.js").read_text(encoding="utf-8"))),
+    }
+    for where, text in written.items():
+        numbers = _numbers_written_in(text)
+        assert numbers, where
+        assert numbers <= known, f"{where} writes {sorted(numbers - known)}, which no contact of the store has"
 
 
 def test_phone_matching_is_exact() -> None:
@@ -124,6 +151,14 @@ def test_phone_matching_is_exact() -> None:
     assert _mentions("call 116006 now", "116 006")
     assert not _mentions("call 116 0066", "116 006")
     assert not _mentions("call 1120", "112")
+    assert _numbers_written_in("call 116 006 or 112, not 2026-11") == {"116006", "112"}
+
+
+def test_the_topic_buttons_are_the_topics_of_the_knowledge_in_their_order(snapshot) -> None:
+    for language, anchor in (("sq", "topics_sq"), ("en", "topics_en")):
+        buttons = DOMAIN["x-buttons"][anchor]
+        assert [(b["title"], b["payload"]) for b in buttons] == [
+            (t.title.get(language), f'/choose_topic{{{{"topic":"{t.key}"}}}}') for t in snapshot.button_topics]
 
 
 # ------------------------------------------------------------------------- NLU and rules
@@ -140,7 +175,11 @@ def test_every_nlu_example_has_a_language(examples_per_intent_and_language: Coun
     assert not unlabelled
 
 
-@pytest.mark.parametrize("intent", DOMAIN["intents"])
+# Intents only buttons send, never typed: they have no examples.
+BUTTON_INTENTS = {"choose_card", "choose_topic"}
+
+
+@pytest.mark.parametrize("intent", sorted(set(DOMAIN["intents"]) - BUTTON_INTENTS))
 @pytest.mark.parametrize("language", ["sq", "en"])
 def test_every_intent_has_enough_examples_in_each_language(
         examples_per_intent_and_language: Counter, intent: str, language: str) -> None:
@@ -180,22 +219,24 @@ def test_every_rule_action_and_intent_exists_in_the_domain() -> None:
                 assert step["intent"] in known_intents, where
 
 
-def test_emergencies_are_answered_with_the_emergency_response() -> None:
+def test_emergencies_are_answered_with_the_emergency_action() -> None:
     actions = {action for intent, action in _intent_then_action() if intent == "report_emergency"}
-    assert actions == {"utter_emergency"}
+    assert actions == {"action_emergency"}
 
 
 def test_every_question_intent_is_answered_from_the_store() -> None:
-    from bot.answers import FOLLOWUP_INTENT, INTENT_TOPICS
+    from bot.answers import CHOOSE_CARD_INTENT, CHOOSE_TOPIC_INTENT, FOLLOWUP_INTENT, OUT_OF_SCOPE_INTENT
+    from bot.nlu.importer import QUESTION_INTENT
 
-    answered = {intent for intent, action in _intent_then_action()
-                if action == "action_answer_question"}
-    assert set(INTENT_TOPICS) | {FOLLOWUP_INTENT} <= answered
-    assert set(INTENT_TOPICS) <= set(DOMAIN["intents"])
+    asked = {QUESTION_INTENT, FOLLOWUP_INTENT, CHOOSE_CARD_INTENT, CHOOSE_TOPIC_INTENT, OUT_OF_SCOPE_INTENT,
+             "nlu_fallback"}
+    answered = {intent for intent, action in _intent_then_action() if action == "action_answer_question"}
+    assert answered == asked
+    assert asked - {"nlu_fallback"} <= set(DOMAIN["intents"])
 
 
 def test_language_slot_takes_only_supported_languages() -> None:
-    from bot.language import LANGUAGES
+    from bot.text import LANGUAGES
 
     slot = DOMAIN["slots"]["language"]
     assert slot["values"] == list(LANGUAGES)

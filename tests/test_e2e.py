@@ -169,6 +169,65 @@ def test_trafficking_emergency_is_not_swallowed_by_the_fallback(chat: Chat, mess
     expect_emergency(chat, message, "en")
 
 
+# --- Answer cards: follow-ups, choices, the situation --------------------------------------------
+
+
+def test_a_follow_up_for_another_country_moves_to_that_countrys_route(chat: Chat) -> None:
+    chat.expect("how can I work legally in Italy?", contains=("nulla osta", "Source"), absent=(FALLBACK_EN,),
+                language="en")
+    turn = chat.expect("and for Germany?", contains=("Source",), absent=("nulla osta", FALLBACK_EN), language="en")
+    chat.check(any(w in turn.text for w in ("Western Balkans", "Federal Employment Agency", "Bundesagentur")), turn,
+               "expected the German route")
+
+
+def test_a_follow_up_asking_how_long_stays_on_the_subject(chat: Chat) -> None:
+    chat.expect("si punoj ne itali me decreto flussi?", contains=("nulla osta",), language="sq")
+    turn = chat.expect("sa kohe zgjat?", contains=("Burimi",), absent=(FALLBACK_SQ,), language="sq")
+    chat.check("dit" in fold(turn.text) or "muaj" in fold(turn.text), turn, "expected how long it takes")
+
+
+def test_a_card_chosen_with_a_button_is_answered(chat: Chat, snapshot) -> None:
+    card = snapshot.card("vr_uk_process") or snapshot.cards[0]
+    turn = chat.expect("hello", language="en")
+    turn = chat.expect(f'/choose_card{{"card":"{card.key}"}}', contains=("Source",), language="en")
+    chat.check(card.answer.en.split(".")[0] in turn.text, turn, "expected the chosen card's answer")
+
+
+def test_a_topic_button_offers_that_topics_cards(chat: Chat) -> None:
+    chat.expect("hello", language="en")
+    turn = chat.expect('/choose_topic{"topic":"voluntary_return"}', contains=("Voluntary return",), language="en")
+    payloads = [b.get("payload", "") for b in turn.buttons]
+    chat.check(len(payloads) >= 3 and all(p.startswith('/choose_card{"card":"vr_') for p in payloads), turn,
+               "expected the voluntary return cards as buttons")
+
+
+def test_an_emergency_abroad_gets_that_countrys_numbers(chat: Chat, snapshot) -> None:
+    italy = next(c for c in snapshot.tagged("trafficking_line", "IT") if c.phone)
+    turn = expect_emergency(chat, "they took our phones and lock the door every night, we are in a house near naples",
+                            "en")
+    chat.check(turn.first_text.startswith("🚨") and "[112](tel:112)" in turn.first_text, turn,
+               "expected the marked local emergency number first")
+    chat.check(italy.phone in turn.text, turn, f"expected Italy's anti-trafficking line {italy.phone}")
+
+
+def test_a_groomed_minor_gets_the_child_helpline(chat: Chat, snapshot) -> None:
+    child = next(c for c in snapshot.tagged("child_line", "AL") if c.phone)
+    turn = expect_emergency(chat, "jam 14 vjece, nje djale qe njoha ne snapchat me ofron pune si modele ne itali "
+                                  "dhe me tha mos u trego prinderve", "sq")
+    chat.check(child.phone in turn.text, turn, f"expected the child helpline {child.phone}")
+
+
+@pytest.mark.parametrize(("message", "language"), [
+    pytest.param("Si nxirret pasaporta për një fëmijë nën 16 vjeç?", "sq", id="child-passport"),
+    pytest.param("Çfarë dokumentesh duhen për t'i marrë fëmijët me vete jashtë shtetit?", "sq", id="children-abroad"),
+    pytest.param("my boss always pays me a week late", "en", id="late-pay"),
+    pytest.param("I got locked out of my flat in London", "en", id="locked-out"),
+    pytest.param("a debt collector sent me a threatening letter", "en", id="debt-letter"),
+])
+def test_ordinary_questions_that_sound_alarming_get_no_alarm(chat: Chat, message: str, language: str) -> None:
+    chat.expect(message, absent=("🚨", "we believe you", "ju besojmë"), language=language)
+
+
 # --- Language ---------------------------------------------------------------------------------
 
 

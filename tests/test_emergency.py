@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.emergency import SIGNALS, danger_signals, is_emergency
-from bot.language import fold
+from bot.text import fold
 
 # (message, the signal it must raise)
 EMERGENCIES_EN = [
@@ -41,6 +41,23 @@ EMERGENCIES_EN = [
     ("a man took my daughter", "missing_or_trafficked"),
     ("somebody help us please", "help_now"),
     ("heeeelp!!!", "help_now"),
+    # a person, often a child, sold
+    ("a 15 year old girl is being sold, what do i do??", "person_sold"),
+    ("My neighbour sold her 13 year old daughter to a man who is taking her to Italy. Who do I tell?",
+     "person_sold"),
+    ("my mum sold my little sister to some men", "person_sold"),
+    # grooming of a minor by a stranger met online
+    ("I'm 14. A guy I met on Snapchat says he has a modelling job for me in Italy and told me not to tell "
+     "my parents", "minor_groomed"),
+    ("a man online says he will post my photos to everyone if i don't meet him", "minor_groomed"),
+    ("help he has a knife", "weapon"),
+    ("i keep thinking about ending my life", "self_harm"),
+    ("we are in a lorry and we can't breathe", "life_threat"),
+    ("someone is following me since i left work", "life_threat"),
+    ("my parents are forcing me to marry a man in germany", "life_threat"),
+    ("water is coming into the dinghy and it is sinking", "boat_in_distress"),
+    ("there is a girl of about 10 next door, i hear her screaming every night", "child_abused"),
+    ("different men come and go from the flat where the little girl lives", "child_abused"),
 ]
 EMERGENCIES_SQ = [
     ("Më kanë marrë pasaportën", "documents_taken"),
@@ -71,6 +88,17 @@ EMERGENCIES_SQ = [
     ("shoqja ime iku me nje djale ne Itali dhe nuk e dime ku eshte", "missing_or_trafficked"),
     ("ma kane marre vajzen", "missing_or_trafficked"),
     ("ndihmeee!!", "help_now"),
+    ("nena ime e shiti motren time te vogel", "person_sold"),
+    ("po e shesin nje vajze 15 vjecare te nje burre", "person_sold"),
+    ("jam 15 vjece, nje djale ne instagram me ofron pune si modele ne itali", "minor_groomed"),
+    ("dikush ne internet me shantazhon me fotot e mia", "minor_groomed"),
+    ("ka nje thike dhe po me kercenon", "weapon"),
+    ("nuk dua me te jetoj, sonte mendoj t'i jap fund", "self_harm"),
+    ("jemi 10 veta ne kamion dhe nuk po marrim fryme", "life_threat"),
+    ("po me ndjek nje burre me makine", "life_threat"),
+    ("me kane fejuar me zor me nje burre qe nuk e njoh", "life_threat"),
+    ("jemi ne nje gomone dhe po hyn uje", "boat_in_distress"),
+    ("degjoj cdo nate nje vajze 11 vjec qe bertet ne apartamentin ngjitur", "child_abused"),
 ]
 EMERGENCIES = EMERGENCIES_EN + EMERGENCIES_SQ
 
@@ -121,6 +149,20 @@ NOT_EMERGENCIES = [
     "can i take my daughter with me to italy",
     "help!",
     "",
+    # questions that share words with emergencies (found as false alarms by a probe)
+    "Si nxirret pasaporta për një fëmijë nën 16 vjeç?",
+    "Çfarë dokumentesh duhen për t'i marrë fëmijët me vete jashtë shtetit?",
+    "my boss always pays me a week late",
+    "I got locked out of my flat in London",
+    "a debt collector sent me a threatening letter",
+    "he sold me a fake bus ticket online",
+    "i sold my car to pay the rent",
+    "she told me not to tell my parents about the party",
+    "my little girl screams when i put her to bed, is that normal?",
+    "hyn uji ne dhome kur bie shi, cfare te bej me pronarin?",
+    "the boat trip to corfu was cancelled, can i get a refund",
+    "I'm 16, can I get a summer job in Germany?",
+    "my 15 year old wants to study in italy, what visa",
 ]
 
 
@@ -179,3 +221,19 @@ def test_emergency_detector_component_overrides_the_intent() -> None:
     assert danger.get("danger_signals") == ["documents_taken"]
     assert question.get("intent")["name"] == "ask_about_iom"
     assert question.get("danger_signals") is None
+
+
+def test_the_classifier_alone_makes_an_emergency_only_when_very_sure() -> None:
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlu.components import EMERGENCY_INTENT, EMERGENCY_MODEL_CONFIDENCE, EmergencyDetector
+
+    unsure = {"name": EMERGENCY_INTENT, "confidence": EMERGENCY_MODEL_CONFIDENCE - 0.2}
+    sure = {"name": EMERGENCY_INTENT, "confidence": EMERGENCY_MODEL_CONFIDENCE + 0.05}
+    close, certain = (Message({"text": "my boss pays me a week late", "intent": i, "intent_ranking": [i]})
+                      for i in (unsure, sure))
+    EmergencyDetector().process([close, certain])
+    # close to an emergency without its signs: answered as a question, with the numbers first
+    assert close.get("intent") == {"name": "ask_question", "confidence": unsure["confidence"]}
+    assert close.get("danger_hint") is True
+    assert certain.get("intent") == sure and certain.get("danger_hint") is None

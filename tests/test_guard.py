@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from bot.channels.guard import (
     MAX_CHARS,
     RateLimiter,
+    bilingual_text,
     guard,
     offered_payloads,
     sanitise,
@@ -16,9 +18,18 @@ OFFERED = offered_payloads()
 
 
 def test_the_domain_offers_topic_and_language_payloads() -> None:
-    assert "/ask_remittances" in OFFERED
+    assert '/choose_topic{"topic":"remittances"}' in OFFERED
     assert '/switch_language{"language":"sq"}' in OFFERED
     assert not any("{{" in p for p in OFFERED)
+
+
+def test_a_card_or_topic_choice_passes_only_in_its_exact_form() -> None:
+    # built by the actions (bot/answers.card_button); it can only show a card anyone may read
+    assert sanitise('/choose_card{"card":"vr_uk_process"}', OFFERED) == '/choose_card{"card":"vr_uk_process"}'
+    assert sanitise('/choose_topic{"topic":"work_abroad"}', OFFERED) == '/choose_topic{"topic":"work_abroad"}'
+    for forged in ('/choose_card{"card":"x","language":"en"}', '/choose_card{"last_card":"vr_uk_process"}',
+                   '/choose_card{"card":"../../etc"}', '/choose_card{"card":"A_B"}'):
+        assert not sanitise(forged, OFFERED).startswith("/"), forged
 
 
 def test_offered_payloads_pass_unchanged() -> None:
@@ -79,6 +90,15 @@ async def test_a_turn_without_any_reply_gets_an_apology_with_the_helpline() -> N
 async def test_a_failing_turn_gets_an_apology_not_an_exception() -> None:
     _, replies = await _send("pershendetje", fail=True)
     assert len(replies) == 1 and "112" in replies[0]["text"]
+
+
+@pytest.mark.parametrize("fail", [True, False])
+async def test_a_danger_message_without_a_reply_gets_the_emergency_numbers(fail: bool) -> None:
+    # the action server is down: the domain's numbers, in both languages, not an apology
+    _, replies = await _send("they took my passport and locked me in", reply=None, fail=fail)
+    assert len(replies) == 1
+    assert replies[0]["text"] == bilingual_text("utter_emergency")
+    assert replies[0]["text"].startswith("🚨") and "112" in replies[0]["text"] and "116 006" in replies[0]["text"]
 
 
 async def test_a_flooding_sender_gets_a_polite_answer() -> None:

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 import yaml
-from test_knowledge import edit_yaml, fact
+from test_knowledge import card, contact, edit_yaml
 
-from bot.knowledge.loader import ORGANISATION_FIELDS, read_knowledge
+from bot.knowledge.loader import CONTACT_FIELDS, read_knowledge
 from bot.knowledge.store import KNOWLEDGE_DIR, KnowledgeStore
 
 
@@ -54,53 +54,51 @@ def test_importing_an_export_changes_nothing(fresh_store: KnowledgeStore, tmp_pa
     report = fresh_store.import_directory(tmp_path / "out")
     assert (report.added, report.changed, report.removed) == ([], [], [])
     assert fresh_store.revision() == revision
-    assert read_knowledge(tmp_path / "out").rows == read_knowledge(KNOWLEDGE_DIR).rows
+    exported, shipped = read_knowledge(tmp_path / "out"), read_knowledge(KNOWLEDGE_DIR)
+    assert {m: [e.comparable() for e in es] for m, es in exported.entities.items()} == {
+        m: [e.comparable() for e in es] for m, es in shipped.entities.items()}
 
 
 def _edit_everything(directory: Path) -> None:
-    """Edits of every kind staff make: texts, order, optional fields, new and removed entries."""
-    def remittances(data: dict[str, Any]) -> None:
-        fact(data, "rem_action_plan")["text"]["en"] = "The draft plan has 9 specific measures."
-        data["facts"].reverse()
-        data["facts"].append({"key": "rem_new", "text": {"sq": "Një fakt i ri.", "en": "A new fact."},
-                              "source": "helpline_guidance", "reviewed": "2026-01-02"})
+    """Edits of every kind staff make: texts, examples, order, optional fields, new and removed
+    entries, a source cited by another file."""
+    def work(data: dict[str, Any]) -> None:
+        card(data, "work_it")["answer"]["en"] = "In Italy the employer asks for the nulla osta first."
+        card(data, "work_de").update(review_note="The quota may change in 2027.")
+        data["cards"].reverse()
+        new = dict(card(data, "work_general"), key="work_new", subject="work_new")
+        new["examples"] = {lang: [f"{e} (new)" for e in examples] for lang, examples in new["examples"].items()}
+        data["cards"].append(new)
 
-    def contacts(data: dict[str, Any]) -> None:
-        org = data["organisations"][0]
-        org.update(languages=["sq", "en"], hours={"sq": "24 orë në ditë", "en": "24 hours a day"})
+    def help_(data: dict[str, Any]) -> None:
+        line = contact(data, "al_line")
+        line["tags"] = ["trafficking_line"]
         # fields go where the layout puts them (the store keeps entries' order, not fields')
-        data["organisations"][0] = {name: org[name] for name in ORGANISATION_FIELDS if name in org}
-        data["organisations"] = [o for o in data["organisations"] if o["key"] != "migrant_service_centre"]
+        data["contacts"] = [{name: c[name] for name in CONTACT_FIELDS if name in c} for c in data["contacts"]
+                            if c["key"] != "al_embassies"]
+        card(data, "help_services")["sources"].append(
+            {"source": "src_work_it", "passage": "Per lavorare serve un visto."})
 
-    edit_yaml(directory / "remittances.yml", remittances)
-    edit_yaml(directory / "contacts.yml", contacts)
-    edit_yaml(directory / "milestones.yml", lambda d: d["milestones"].insert(0, d["milestones"].pop()))
+    edit_yaml(directory / "work.yml", work)
+    edit_yaml(directory / "help.yml", help_)
 
 
-def test_edits_round_trip_without_loss(
-        fresh_store: KnowledgeStore, knowledge_copy: Path, tmp_path: Path) -> None:
-    fresh_store.import_directory(knowledge_copy)
-    _edit_everything(knowledge_copy)
-    report = fresh_store.import_directory(knowledge_copy)
-    assert report.added == ["facts:rem_new"] and report.removed == ["organisations:migrant_service_centre"]
-    assert set(report.changed) == {"facts:rem_action_plan", "organisations:emergency_112"}  # not the moves
+def test_edits_round_trip_without_loss(fresh_store: KnowledgeStore, fixture_copy: Path, tmp_path: Path) -> None:
+    fresh_store.import_directory(fixture_copy)
+    _edit_everything(fixture_copy)
+    report = fresh_store.import_directory(fixture_copy)
+    assert report.added == ["cards:work_new"] and report.removed == ["contacts:al_embassies"]
+    assert set(report.changed) == {"cards:work_it", "cards:work_de", "cards:help_services",
+                                   "contacts:al_line"}  # not the moves
 
     fresh_store.export_directory(tmp_path / "out")
-    assert_same_files(tmp_path / "out", knowledge_copy)
+    assert_same_files(tmp_path / "out", fixture_copy)
     assert fresh_store.import_directory(tmp_path / "out").unchanged
-
-
-def test_an_export_keeps_the_comments_of_contacts(fresh_store: KnowledgeStore, tmp_path: Path) -> None:
-    fresh_store.import_directory()
-    fresh_store.export_directory(tmp_path)
-    source = (KNOWLEDGE_DIR / "contacts.yml").read_text(encoding="utf-8")
-    exported = (tmp_path / "contacts.yml").read_text(encoding="utf-8")
-    assert exported.split("organisations:")[0] == source.split("organisations:")[0]
 
 
 @pytest.mark.parametrize("value", ["1992", "2026-11-27", "112", "yes", "null", "true", "a: b", "#x"])
 def test_texts_that_look_like_other_yaml_stay_texts(value: str) -> None:
     from bot.knowledge.export import dump
 
-    assert yaml.safe_load(dump({"facts": [{"key": "k", "text": value}]})) == {
-        "facts": [{"key": "k", "text": value}]}
+    assert yaml.safe_load(dump({"cards": [{"key": "k", "text": value}]})) == {
+        "cards": [{"key": "k", "text": value}]}

@@ -14,14 +14,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import FIXTURE_KNOWLEDGE
 from knowledge_support import BACKENDS, PG_URL_ENV, TcpProxy, loaded_store
 from sqlalchemy import event
 from sqlalchemy.engine.url import make_url
-from test_actions import responses, run, texts, tracker
-from test_knowledge import edit_yaml, fact
+from test_actions import WORK_IT, responses, run, texts, tracker
+from test_knowledge import card, edit_yaml
 
 from actions import actions
-from bot.answers import Context, answer_question
+from bot.answers import Context, Question, answer_question
 from bot.knowledge.store import KnowledgeStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +32,7 @@ Outage = tuple[str, Callable[[], None], Callable[[], None]]  # (url, go down, co
 @pytest.fixture(params=BACKENDS)
 def outage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Outage]:
     """A loaded store, its URL, and the means to take its database away and bring it back."""
-    with loaded_store(request.param, tmp_path) as store:
+    with loaded_store(request.param, tmp_path, FIXTURE_KNOWLEDGE) as store:
         url = make_url(store.url)
         if request.param == "sqlite":
             path = Path(url.database)
@@ -58,11 +59,12 @@ def action_store(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], No
     actions.store.cache_clear()
 
 
-QUESTION = "how many measures are in the remittances plan"
+QUESTION = "how do i work in italy"
+ANSWER = "the employer asks for the nulla osta"
 
 
 async def ask(language: str = "en") -> tuple[list, list]:
-    return await run(actions.ActionAnswerQuestion(), tracker(QUESTION, language=language))
+    return await run(actions.ActionAnswerQuestion(), tracker(QUESTION, language=language, ranking=WORK_IT))
 
 
 async def test_an_outage_gets_an_apology_and_answers_resume_when_the_database_is_back(
@@ -70,7 +72,7 @@ async def test_an_outage_gets_an_apology_and_answers_resume_when_the_database_is
     url, go_down, come_back = outage
     action_store(url)
     messages, _ = await ask()
-    assert "8 specific measures" in texts(messages)
+    assert ANSWER in texts(messages)
     store = actions.store()
 
     go_down()
@@ -81,8 +83,8 @@ async def test_an_outage_gets_an_apology_and_answers_resume_when_the_database_is
 
     come_back()
     messages, events = await ask()
-    assert responses(messages) == [] and "8 specific measures" in texts(messages)
-    assert {e["name"] for e in events} == {"last_topic", "last_fact"}
+    assert responses(messages) == [] and ANSWER in texts(messages)
+    assert {e["name"] for e in events} == {"last_card"}
     assert actions.store() is store  # the same store and pool recovered by itself
 
 
@@ -110,25 +112,25 @@ def count_checkouts(store: KnowledgeStore) -> list[int]:
 
 
 def test_a_snapshot_takes_one_session_whether_cached_or_rebuilt(
-        fresh_store: KnowledgeStore, knowledge_copy: Path) -> None:
-    fresh_store.import_directory(knowledge_copy)
+        fresh_store: KnowledgeStore, fixture_copy: Path) -> None:
+    fresh_store.import_directory(fixture_copy)
     checkouts = count_checkouts(fresh_store)
     first = fresh_store.snapshot()  # built
     assert checkouts[0] == 1
     assert fresh_store.snapshot() is first  # cached
     assert checkouts[0] == 2
-    edit_yaml(knowledge_copy / "remittances.yml",
-              lambda d: fact(d, "rem_studies")["text"].update(en="Studies were written."))
+    edit_yaml(fixture_copy / "work.yml",
+              lambda d: card(d, "work_de")["answer"].update(en="Germany has a regulation for the Western Balkans."))
     other = KnowledgeStore(fresh_store.url)
-    other.import_directory(knowledge_copy)
+    other.import_directory(fixture_copy)
     other.close()
     assert fresh_store.snapshot() is not first  # rebuilt
     assert checkouts[0] == 3
 
 
 async def test_an_action_call_takes_one_connection(
-        knowledge_store: KnowledgeStore, action_store: Callable[[str], None]) -> None:
-    action_store(knowledge_store.url)
+        fixture_store: KnowledgeStore, action_store: Callable[[str], None]) -> None:
+    action_store(fixture_store.url)
     checkouts = count_checkouts(actions.store())
     await ask()
     await ask("sq")
@@ -136,11 +138,12 @@ async def test_an_action_call_takes_one_connection(
 
 
 def test_parallel_answers_while_an_import_changes_the_content(
-        fresh_store: KnowledgeStore, knowledge_copy: Path) -> None:
-    """Readers see the old fact or the new one, never an error or a mix."""
-    fresh_store.import_directory(knowledge_copy)
-    edit_yaml(knowledge_copy / "remittances.yml", lambda d: fact(d, "rem_action_plan")["text"].update(
-        en="The draft National Action Plan on Remittances has 9 specific measures."))
+        fresh_store: KnowledgeStore, fixture_copy: Path) -> None:
+    """Readers see the old card or the new one, never an error or a mix."""
+    fresh_store.import_directory(fixture_copy)
+    edit_yaml(fixture_copy / "work.yml", lambda d: card(d, "work_it")["answer"].update(
+        en="In Italy the employer asks for the nulla osta (new text)."))
+    asked = Question(QUESTION, "ask_question", 0.9, tuple(WORK_IT))
     answers: list[str] = []
     errors: list[BaseException] = []
     start = threading.Barrier(9)
@@ -149,9 +152,8 @@ def test_parallel_answers_while_an_import_changes_the_content(
         start.wait()
         try:
             for _ in range(15):
-                reply = answer_question(fresh_store.snapshot(), QUESTION, "en", "ask_remittances", 0.9,
-                                        Context())
-                answers.append(reply.slots["last_fact"] + (" 9" if " 9 " in reply.text else " 8"))
+                reply = answer_question(fresh_store.snapshot(), asked, "en", Context())
+                answers.append(reply.slots["last_card"] + (" new" if "(new text)" in reply.text else " old"))
         except BaseException as error:  # reported below
             errors.append(error)
 
@@ -159,7 +161,7 @@ def test_parallel_answers_while_an_import_changes_the_content(
         start.wait()
         writer = KnowledgeStore(fresh_store.url)
         try:
-            writer.import_directory(knowledge_copy)
+            writer.import_directory(fixture_copy)
         except BaseException as error:
             errors.append(error)
         finally:
@@ -172,8 +174,8 @@ def test_parallel_answers_while_an_import_changes_the_content(
         thread.join(120)
     assert errors == []
     assert len(answers) == 8 * 15
-    assert set(answers) <= {"rem_action_plan 8", "rem_action_plan 9"}
-    assert "9 specific" in fresh_store.snapshot().by_key["rem_action_plan"].text.en
+    assert set(answers) <= {"work_it old", "work_it new"}
+    assert "(new text)" in fresh_store.snapshot().card("work_it").answer.en
 
 
 def test_postgresql_is_tested_in_ci() -> None:

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.language import (
-    LanguageGuess,
-    LanguageModel,
-    explicit_switch,
-    fold,
-    identify,
-    switch_target,
-    words,
-)
+from bot.language import LanguageGuess, LanguageModel, explicit_switch, identify, switch_target
+from bot.text import fold, words
 
 # --------------------------------------------------------------------------- fold
 

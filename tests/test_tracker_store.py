@@ -30,12 +30,12 @@ def _store(url: str, max_session_events: int = 40) -> HelplineTrackerStore:
     return HelplineTrackerStore(DOMAIN, host=url, max_session_events=max_session_events)
 
 
-def _turn(text: str, answer: str, topic: str | None = None) -> list:
+def _turn(text: str, answer: str, card: str | None = None) -> list:
     """One turn as Rasa logs it: the message, the answer, a slot, back to listening."""
-    events = [UserUttered(text, {"name": "ask_voluntary_return", "confidence": 0.9}),
+    events = [UserUttered(text, {"name": "ask_question", "confidence": 0.9}),
               ActionExecuted("action_answer_question"), BotUttered(answer)]
-    if topic:
-        events.append(SlotSet("last_topic", topic))
+    if card:
+        events.append(SlotSet("last_card", card))
     return [*events, ActionExecuted(ACTION_LISTEN_NAME)]
 
 
@@ -87,14 +87,14 @@ async def test_a_long_session_continues_in_a_new_one_with_the_slots(database_url
     for i in range(10):
         tracker = await store.retrieve("ana")
         assert tracker is not None
-        for event in _turn(f"pyetja {i}", f"përgjigja {i}", topic="voluntary_return"):
+        for event in _turn(f"pyetja {i}", f"përgjigja {i}", card="vr_it_process"):
             tracker.update(event)
         await store.save(tracker)
         assert session_length(tracker.events) <= 20 + 5  # never more than one turn past the limit
     read = await store.retrieve("ana")
     assert read is not None
     assert isinstance(read.events[0], SessionStarted)
-    assert read.get_slot("language") == "sq" and read.get_slot("last_topic") == "voluntary_return"
+    assert read.get_slot("language") == "sq" and read.get_slot("last_card") == "vr_it_process"
     assert len(read.events) < 25
     # nothing is deleted: the whole history is still there, sessions and all
     types = _rows(database_url, "ana")
@@ -108,14 +108,14 @@ async def test_rasas_own_store_reads_the_same_conversation(database_url: str) ->
     await ours.save(_new_conversation("ana"))
     tracker = await ours.retrieve("ana")
     assert tracker is not None
-    for event in _turn("a më ndihmoni të kthehem?", "Po.", topic="voluntary_return"):
+    for event in _turn("a më ndihmoni të kthehem?", "Po.", card="vr_it_process"):
         tracker.update(event)
     await ours.save(tracker)
     rasas = await SQLTrackerStore(DOMAIN, host=database_url).retrieve("ana")
     again = await ours.retrieve("ana")
     assert rasas is not None and again is not None
     assert [e.as_dict() for e in rasas.events] == [e.as_dict() for e in again.events]
-    assert rasas.get_slot("last_topic") == "voluntary_return"
+    assert rasas.get_slot("last_card") == "vr_it_process"
 
 
 async def test_many_conversations_at_once_are_all_stored(database_url: str) -> None:
@@ -159,9 +159,9 @@ def test_a_session_is_never_split_in_the_middle_of_a_turn() -> None:
 
 def test_the_carried_slots_are_each_slots_latest_value() -> None:
     tracker = _new_conversation("ana")
-    for topic in ("remittances", "voluntary_return"):
-        for event in _turn("pyetje", "ok", topic=topic):
+    for card in ("rm_total_cost", "vr_it_process"):
+        for event in _turn("pyetje", "ok", card=card):
             tracker.update(event)
     slots = {e.key: e.value for e in carried_over_slots(tracker)}
-    assert slots == {"language": "sq", "last_topic": "voluntary_return"}
+    assert slots == {"language": "sq", "last_card": "vr_it_process"}
     assert not continue_in_new_session(tracker, max_events=0)  # 0 turns the feature off
