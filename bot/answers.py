@@ -385,7 +385,7 @@ def _for_aspect(snapshot: Snapshot, card: Card, question: Question, context: Con
     aspect = aspect_asked(question.text)
     if aspect is None or aspect == card.aspect:
         return card
-    country = question.country or context.country
+    country = question.country or context.country or next(iter(card.countries), None)
     found = sibling(snapshot, card, country=country, aspect=aspect)
     return found if found and found.applies_to(country) else card
 
