@@ -33,9 +33,12 @@ def knowledge_store(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeStore:
 
     Shared by the whole session: tests must not change it (make a store of your own instead).
     """
-    directory = tmp_path_factory.mktemp("knowledge-store")
-    store = KnowledgeStore(f"sqlite:///{directory}/kb.db")
-    store.import_directory(KNOWLEDGE_DIR)
+    return _loaded_store(tmp_path_factory, KNOWLEDGE_DIR)
+
+
+def _loaded_store(tmp_path_factory: pytest.TempPathFactory, knowledge: Path) -> KnowledgeStore:
+    store = KnowledgeStore(f"sqlite:///{tmp_path_factory.mktemp('knowledge-store')}/kb.db")
+    store.import_directory(knowledge)
     return store
 
 
@@ -76,9 +79,7 @@ def intent_model(nlu_training_data) -> IntentModel:
 def fixture_store(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeStore:
     """The fixture knowledge (tests/fixtures/knowledge) loaded into a SQLite store; shared, so
     tests must not change it."""
-    store = KnowledgeStore(f"sqlite:///{tmp_path_factory.mktemp('fixture-store')}/kb.db")
-    store.import_directory(FIXTURE_KNOWLEDGE)
-    return store
+    return _loaded_store(tmp_path_factory, FIXTURE_KNOWLEDGE)
 
 
 @pytest.fixture(scope="session")

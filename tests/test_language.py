@@ -309,7 +309,7 @@ def test_language_identifier_component_adds_entity_only_when_clear(
 
     from bot.nlu.components import LanguageIdentifier
 
-    component = LanguageIdentifier(None, None, language_model)  # type: ignore[arg-type]
+    component = LanguageIdentifier({}, None, None, language_model)  # type: ignore[arg-type]
     clear, unclear = Message({"text": "a mund të punoj në Itali pa leje?"}), Message({"text": "ok"})
     component.process([clear, unclear])
     assert [e["value"] for e in clear.get("entities") if e["entity"] == "language"] == ["sq"]

@@ -78,37 +78,52 @@ def example_language(message: Message) -> str | None:
     return as_language((metadata.get(METADATA_INTENT) or {}).get("language"))
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=True)
-class LanguageIdentifier(GraphComponent, EntityExtractorMixin):
-    """Adds a `language` entity (sq/en) when a message's language is clear.
+class _TrainedComponent(GraphComponent):
+    """A component that trains one model, keeps it pickled in its resource and loads it back."""
 
-    No entity means "keep the conversation's language": short or ambiguous messages such as
-    "ok", "112" or "UK" never switch it. An explicit request ("shqip", "in English") always does.
-    """
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {}
 
-    def __init__(self, model_storage: ModelStorage, resource: Resource,
-                 model: LanguageModel | None = None) -> None:
+    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+                 model: Any = None) -> None:
+        self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         self.model = model
 
     @classmethod
     def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> LanguageIdentifier:
-        return cls(model_storage, resource)
+               execution_context: ExecutionContext) -> _TrainedComponent:
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> _TrainedComponent:
+        return cls(config, model_storage, resource, _restore(model_storage, resource))
+
+    def _keep(self, model: Any) -> Resource:
+        """Uses `model` from now on and saves it into the Rasa model archive."""
+        self.model = model
+        _persist(self._model_storage, self._resource, model)
+        return self._resource
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=True)
+class LanguageIdentifier(_TrainedComponent, EntityExtractorMixin):
+    """Adds a `language` entity (sq/en) when a message's language is clear.
+
+    No entity means "keep the conversation's language": short or ambiguous messages such as
+    "ok", "112" or "UK" never switch it. An explicit request ("shqip", "in English") always does.
+    """
+
+    model: LanguageModel | None
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fits the language model on the NLU examples labelled with a language."""
         labelled = [(m.get(TEXT), example_language(m)) for m in training_data.intent_examples]
         texts, labels = zip(*[(t, lang) for t, lang in labelled if t and lang], strict=True)
-        self.model = LanguageModel().fit(texts, labels)
-        _persist(self._model_storage, self._resource, self.model)
-        return self._resource
-
-    @classmethod
-    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> LanguageIdentifier:
-        return cls(model_storage, resource, _restore(model_storage, resource))
+        return self._keep(LanguageModel().fit(texts, labels))
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
@@ -128,7 +143,7 @@ class LanguageIdentifier(GraphComponent, EntityExtractorMixin):
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
-class LinearIntentClassifier(GraphComponent, IntentClassifier):
+class LinearIntentClassifier(_TrainedComponent, IntentClassifier):
     """Sets the intent and its ranking from the character n-gram model of bot.nlu.intent_model.
 
     It needs no tokenizer or featurizer before it: the model reads the text itself.
@@ -139,30 +154,12 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         return {"C": intent_model.DEFAULT_C, "min_ngram": intent_model.DEFAULT_NGRAMS[0],
                 "max_ngram": intent_model.DEFAULT_NGRAMS[1], "ranking_length": 10}
 
-    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-                 model: IntentModel | None = None) -> None:
-        self.config = {**self.get_default_config(), **config}
-        self._model_storage = model_storage
-        self._resource = resource
-        self.model = model
-
-    @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> LinearIntentClassifier:
-        return cls(config, model_storage, resource)
+    model: IntentModel | None
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [m for m in training_data.intent_examples if m.get(TEXT) and m.get(INTENT)]
-        self.model = IntentModel(float(self.config["C"]),
-                                 (int(self.config["min_ngram"]), int(self.config["max_ngram"])))
-        self.model.fit([m.get(TEXT) for m in examples], [m.get(INTENT) for m in examples])
-        _persist(self._model_storage, self._resource, self.model)
-        return self._resource
-
-    @classmethod
-    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> LinearIntentClassifier:
-        return cls(config, model_storage, resource, _restore(model_storage, resource))
+        model = IntentModel(float(self.config["C"]), (int(self.config["min_ngram"]), int(self.config["max_ngram"])))
+        return self._keep(model.fit([m.get(TEXT) for m in examples], [m.get(INTENT) for m in examples]))
 
     def process(self, messages: list[Message]) -> list[Message]:
         if self.model is None:
@@ -177,7 +174,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
-class CardClassifier(GraphComponent):
+class CardClassifier(_TrainedComponent):
     """Adds `card_ranking`: the answer cards most likely asked for, from bot.nlu.card_model.
 
     Trained on the training messages that carry a card (the cards' example questions and own
@@ -189,32 +186,15 @@ class CardClassifier(GraphComponent):
         return {"C": card_model.DEFAULT_C, "min_ngram": card_model.DEFAULT_NGRAMS[0],
                 "max_ngram": card_model.DEFAULT_NGRAMS[1], "ranking_length": 10}
 
-    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-                 model: CardModel | None = None) -> None:
-        self.config = {**self.get_default_config(), **config}
-        self._model_storage = model_storage
-        self._resource = resource
-        self.model = model
-
-    @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> CardClassifier:
-        return cls(config, model_storage, resource)
+    model: CardModel | None
 
     def train(self, training_data: TrainingData) -> Resource:
         if len({m.get(CARD) for m in training_data.training_examples if m.get(CARD)}) < 2:
             # trained without the knowledge importer
             logger.warning("no answer cards in the training data: the card classifier ranks nothing")
             return self._resource
-        self.model = card_model.trained_on(training_data.training_examples, float(self.config["C"]),
-                                           (int(self.config["min_ngram"]), int(self.config["max_ngram"])))
-        _persist(self._model_storage, self._resource, self.model)
-        return self._resource
-
-    @classmethod
-    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> CardClassifier:
-        return cls(config, model_storage, resource, _restore(model_storage, resource))
+        return self._keep(card_model.trained_on(training_data.training_examples, float(self.config["C"]),
+                                                (int(self.config["min_ngram"]), int(self.config["max_ngram"]))))
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
