@@ -409,6 +409,26 @@ def test_links_and_images_are_rendered_safely(desktop: Widget) -> None:
     desktop.assert_private()
 
 
+def test_marked_phone_numbers_are_tap_to_call_links(desktop: Widget) -> None:
+    """bot/phones.py marks every number of an answer as [116 006](tel:116006); the widget shows
+    the number and dials it on a tap. A forged mark with anything but digits stays text."""
+    reply = [{"recipient_id": "x", "text": "Telefononi [116 006](tel:116006) ose [112](tel:112). "
+              "[kliko](tel:javascript:alert(1))"}]
+    desktop.page.route("**/socket.io/**", lambda route: route.abort())
+    desktop.page.route("**/webhooks/rest/webhook", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps(reply),
+        headers={"Access-Control-Allow-Origin": "*"}))
+    desktop.goto()
+    desktop.open()
+    desktop.send("test")
+    calls = desktop.page.locator(".hlw-bot a.hlw-tel")
+    calls.first.wait_for()
+    assert [calls.nth(i).get_attribute("href") for i in range(calls.count())] == ["tel:116006", "tel:112"]
+    assert [calls.nth(i).text_content() for i in range(calls.count())] == ["116 006", "112"]
+    text = desktop.page.locator(".hlw-bot .hlw-text").first.text_content()
+    assert text.startswith("Telefononi 116 006 ose 112.") and "[kliko](tel:javascript:alert(1))" in text
+
+
 # ---------------------------------------------------------------------------------------------
 # Safety
 

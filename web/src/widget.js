@@ -33,6 +33,8 @@ const DOUBLE_ESCAPE_MS = 1000;
 const SWITCH_LANGUAGE = /^\/switch_language\{"language":"(sq|en)"\}$/;
 const LINK = /\b(?:https?:\/\/|www\.)[^\s<>"'`]+/gi;
 const TRAILING_PUNCTUATION = /[.,;:!?'")\]}»“”]+$/;
+// A phone number as the assistant marks it (bot/phones.py): [116 006](tel:116006)
+const TEL = /\[([^\]\n]{1,40})\]\(tel:(\+?[0-9]{2,20})\)/g;
 
 const STRINGS = {
   sq: {
@@ -199,6 +201,19 @@ function linkify(text, newWindowLabel) {
     last = match.index + address.length;
   }
   fragment.append(text.slice(last));
+  return fragment;
+}
+
+/** Text with its marked phone numbers as tap-to-call links and its addresses as links. */
+function richText(text, newWindowLabel) {
+  const fragment = document.createDocumentFragment();
+  let last = 0;
+  for (const match of text.matchAll(TEL)) {
+    fragment.append(linkify(text.slice(last, match.index), newWindowLabel));
+    fragment.append(h("a", { href: `tel:${match[2]}`, class: "hlw-tel" }, match[1]));
+    last = match.index + match[0].length;
+  }
+  fragment.append(linkify(text.slice(last), newWindowLabel));
   return fragment;
 }
 
@@ -512,7 +527,7 @@ class Widget {
     const who = entry.from === "user" ? "you" : "assistant";
     const bubble = h("div", { class: "hlw-bubble" },
       h("span", { class: "hlw-sr hlw-who", "data-who": who, text: `${this.t(who)}: ` }));
-    if (entry.text) bubble.append(h("span", { class: "hlw-text" }, linkify(entry.text, this.t("newWindow"))));
+    if (entry.text) bubble.append(h("span", { class: "hlw-text" }, richText(entry.text, this.t("newWindow"))));
     if (entry.image) {
       bubble.append(h("img", {
         class: "hlw-image", src: entry.image, alt: this.t("image"), loading: "lazy",
