@@ -9,8 +9,9 @@
    the cards' titles, labelled with the cards that answer them; multi-turn entries replay the
    earlier turns first. Each question ends as: the right card answered, a wrong card answered,
    a choice that offers the right card, a choice without it, or the fallback.
-3. Danger detection on bench/danger_heldout.yml, messages written without seeing the detector:
-   recall on the dangerous ones, false alarms on the ordinary ones that share their words.
+3. Danger detection on bench/danger_heldout*.yml, messages written without seeing the detector:
+   recall on the dangerous ones, false alarms on the ordinary ones that share their words (the
+   first set then served to widen the patterns; the second was only measured).
 
 Writes card_report.md and card_report.json to --out.
 """
@@ -105,9 +106,16 @@ def realistic(model: CardModel, snapshot) -> dict:
     return {"outcomes": table, "misses": misses}
 
 
+DANGER_SETS = ("danger_heldout.yml", "danger_heldout_2.yml")
+
+
 def danger() -> dict:
-    """Recall and false alarms of the danger patterns on the held-out messages, per language."""
-    data = yaml.safe_load((ROOT / "bench" / "danger_heldout.yml").read_text(encoding="utf-8"))
+    """Recall and false alarms of the danger patterns on each held-out set, per language."""
+    return {name: _danger(ROOT / "bench" / name) for name in DANGER_SETS if (ROOT / "bench" / name).exists()}
+
+
+def _danger(path: Path) -> dict:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
     result = {}
     for language in ("sq", "en"):
         dangerous = [d["text"] for d in data["danger"] if d["lang"] == language]
@@ -134,11 +142,13 @@ def _markdown(report: dict) -> str:
         n = row["questions"]
         cells = " | ".join(f"{row[o]} ({row[o] / n:.0%})" for o in OUTCOMES)
         lines.append(f"| {language} | {n} | {cells} |")
-    lines += ["", "## Danger detection on held-out messages (bench/danger_heldout.yml), patterns alone", "",
-              "| language | dangerous | recall | ordinary | false alarms |", "| --- | ---: | ---: | ---: | ---: |"]
-    for language, row in report["danger"].items():
-        lines.append(f"| {language} | {row['danger_messages']} | {row['recall']:.0%} | {row['ordinary_messages']} | "
-                     f"{row['false_alarms']:.0%} |")
+    lines += ["", "## Danger detection on held-out messages, patterns alone", "",
+              "| set | language | dangerous | recall | ordinary | false alarms |",
+              "| --- | --- | ---: | ---: | ---: | ---: |"]
+    for name, rows in report["danger"].items():
+        for language, row in rows.items():
+            lines.append(f"| {name} | {language} | {row['danger_messages']} | {row['recall']:.0%} | "
+                         f"{row['ordinary_messages']} | {row['false_alarms']:.0%} |")
     lines += ["", "The classifier adds to the patterns in the running assistant (a message it finds close to an "
               "emergency gets the numbers first); `bench/danger_report.py` measures that end to end.", ""]
     return "\n".join(lines)

@@ -1,10 +1,11 @@
 """Danger detection end to end: what a person actually gets, from the running assistant.
 
     scripts/run.sh &      # then:
-    python bench/danger_report.py [--url http://127.0.0.1:5005] [--out reports/nlu]
+    python bench/danger_report.py [--url http://127.0.0.1:5005] [--out reports/nlu] [--cases FILE ...]
 
-Sends every message of bench/danger_heldout.yml (written without seeing the detector) as the
-first message of a new conversation over the REST channel, and sorts each reply as:
+Sends every message of the held-out sets (bench/danger_heldout.yml, bench/danger_heldout_2.yml:
+written without seeing the detector) as the first message of a new conversation over the REST
+channel, and sorts each reply as:
 
 - **emergency**: the emergency reply (its first line starts with 🚨): numbers first;
 - **note**: an ordinary answer with the one-line safety note before it (the classifier found
@@ -14,6 +15,9 @@ first message of a new conversation over the REST channel, and sorts each reply 
 For the dangerous messages, recall is emergency + note (the numbers come first either way) and
 is also given for the emergency reply alone; for the ordinary ones that share their words, a
 false alarm is the full emergency reply. Writes danger_report.md and .json to --out.
+
+The first set was used to widen the patterns after it was first measured (its figures are no
+longer held out); the second was written afterwards and only measured.
 """
 
 from __future__ import annotations
@@ -49,9 +53,12 @@ def ask(client: httpx.Client, url: str, text: str) -> str:
     return outcome(response.json())
 
 
-def measure(url: str) -> dict:
-    data = yaml.safe_load((ROOT / "bench" / "danger_heldout.yml").read_text(encoding="utf-8"))
-    result: dict = {"by_language": {}, "misses": [], "false_alarms": []}
+DEFAULT_CASES = (ROOT / "bench" / "danger_heldout.yml", ROOT / "bench" / "danger_heldout_2.yml")
+
+
+def measure(url: str, cases: Path) -> dict:
+    data = yaml.safe_load(cases.read_text(encoding="utf-8"))
+    result: dict = {"cases": cases.name, "by_language": {}, "misses": [], "false_alarms": []}
     with httpx.Client(timeout=30) as client:
         for language in ("sq", "en"):
             dangerous = Counter()
@@ -76,8 +83,7 @@ def measure(url: str) -> dict:
 
 
 def markdown(result: dict) -> str:
-    lines = ["# Danger detection end to end (bench/danger_report.py)", "",
-             "Each message of bench/danger_heldout.yml as the first message of a new conversation.", "",
+    lines = [f"## {result['cases']}", "",
              "| language | dangerous | numbers first (emergency reply or safety note) | emergency reply | "
              "ordinary | false alarms (emergency reply) | ordinary with the safety note |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
@@ -88,19 +94,23 @@ def markdown(result: dict) -> str:
     lines += [f"- {text}" for text in result["misses"]] or ["- none"]
     lines += ["", "Ordinary messages that got the emergency reply:", ""]
     lines += [f"- {text}" for text in result["false_alarms"]] or ["- none"]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default="http://127.0.0.1:5005")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "nlu")
+    parser.add_argument("--cases", type=Path, nargs="+", default=[p for p in DEFAULT_CASES if p.exists()])
     args = parser.parse_args()
-    result = measure(args.url.rstrip("/"))
+    results = [measure(args.url.rstrip("/"), cases) for cases in args.cases]
+    text = ("# Danger detection end to end (bench/danger_report.py)\n\n"
+            "Each message as the first message of a new conversation with the running assistant.\n\n"
+            + "".join(markdown(r) for r in results))
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "danger_report.json").write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
-    (args.out / "danger_report.md").write_text(markdown(result), encoding="utf-8")
-    print(markdown(result))
+    (args.out / "danger_report.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    (args.out / "danger_report.md").write_text(text, encoding="utf-8")
+    print(text)
 
 
 if __name__ == "__main__":

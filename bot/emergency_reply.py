@@ -61,7 +61,7 @@ PHRASES = {
     "thanks_other": Bilingual("Bëtë mirë që shkruat.", "You did the right thing by writing."),
 }
 # Danger to life right now, where the first words must be the number and where you are.
-LIFE_SIGNALS = frozenset({"life_threat", "weapon"})
+LIFE_SIGNALS = frozenset({"life_threat", "weapon", "boat_in_distress", "vehicle_distress"})
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,9 @@ _AGE = [
                r"(?:is|was|who is)\s+(?:only\s+)?(\d{1,2})\b(?!\s*(?:%|euro|eur|€|£|\$|day|hour|min|week|month|k\b))"),
     re.compile(r"\b(?:girl|boy|child|kid|daughter|son|sister|brother)\s+(?:of|aged?)\s+"
                r"(?:maybe\s+|about\s+|around\s+|only\s+)?(\d{1,2})\b"),
+    # "my little sister (14)", "motra ime e vogel (14)"
+    re.compile(r"\b(?:girl|boy|child|kid|daughter|son|sister|brother|niece|nephew|cousin|motra|vajza|djali|vellai|"
+               r"goca|cuni|mbesa|nipi|femija)\b(?:\s+\w+){0,3}\s*\((\d{1,2})\)"),
 ]
 _MINOR_WORDS = re.compile(r"\b(?:minor|underage|under 18|under-age|nen 18|nen moshen 18|i mitur|e mitur|"
                           r"te mitur|te miturit|te miturat)\b")

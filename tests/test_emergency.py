@@ -58,6 +58,13 @@ EMERGENCIES_EN = [
     ("water is coming into the dinghy and it is sinking", "boat_in_distress"),
     ("there is a girl of about 10 next door, i hear her screaming every night", "child_abused"),
     ("different men come and go from the flat where the little girl lives", "child_abused"),
+    ("they keep saying they will post my naked pictures unless i send money", "sextortion"),
+    ("we are in the back of a lorry, the air is bad and a kid is not waking up", "life_threat"),
+    ("we are in a container and it is freezing, my wife is shaking", "vehicle_distress"),
+    ("the boss broke his arm when he asked for his wages", "violence"),
+    ("they have me locked in a hotel room", "confined"),
+    ("my brother's phone has been off for a week and they want 3000 euros or they will hurt him",
+     "missing_or_trafficked"),
 ]
 EMERGENCIES_SQ = [
     ("Më kanë marrë pasaportën", "documents_taken"),
@@ -99,6 +106,12 @@ EMERGENCIES_SQ = [
     ("me kane fejuar me zor me nje burre qe nuk e njoh", "life_threat"),
     ("jemi ne nje gomone dhe po hyn uje", "boat_in_distress"),
     ("degjoj cdo nate nje vajze 11 vjec qe bertet ne apartamentin ngjitur", "child_abused"),
+    ("ish burri po thote qe do i shperndaje videot e mia nese nuk i kthehem", "sextortion"),
+    ("jemi ne nje furgon, eshte shume nxehte dhe nje plak nuk flet me", "vehicle_distress"),
+    ("vellai u nis per ne angli, tani kerkojne 5000 euro qe ta leshojne", "missing_or_trafficked"),
+    ("na mbajne ne nje bodrum dhe nuk na japin buke", "confined"),
+    ("po e japin vajzen 12 vjece per martese per 3000 euro", "person_sold"),
+    ("kam 13 vjec, nji burr me thot mos i thuj nanes se do me coje me makine", "minor_groomed"),
 ]
 EMERGENCIES = EMERGENCIES_EN + EMERGENCIES_SQ
 
@@ -163,6 +176,19 @@ NOT_EMERGENCIES = [
     "the boat trip to corfu was cancelled, can i get a refund",
     "I'm 16, can I get a summer job in Germany?",
     "my 15 year old wants to study in italy, what visa",
+    # ordinary questions the wider patterns must leave alone (found by bench/danger_report.py)
+    "ma vodhën telefonin në tren, si ta bllokoj numrin?",
+    "my phone was stolen on the bus, how do I report it for the insurance",
+    "the border guard took my passport for a few minutes to check it, is that normal?",
+    "my parcel from germany has been missing for 3 weeks",
+    "my grandad can't leave the house anymore, is there home care?",
+    "gjyshja nuk mund te dale nga shtepia, a ka infermiere ne shtepi?",
+    "mesuesi e kercenoi djalin me perjashtim nga shkolla",
+    "a jam i detyruar ta paguaj faturen e vjeter?",
+    "is my boss allowed to make me work on sundays?",
+    "how do i get my cat out without hurting her?",
+    "i can't leave my job before the contract ends, can i?",
+    "the ferry timetable from durres, is the engine of the old boat fixed?",
 ]
 
 
