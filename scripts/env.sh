@@ -72,12 +72,19 @@ ensure_model() {
   # their classes, and the card model reads places as country tokens
   want="$(cd "$ROOT" && find config.yml domain.yml data bot/nlu bot/language.py bot/places.py -type f \( -name '*.yml' -o -name '*.py' \) \
           -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
+  # Rasa's training cache knows the data and the config, not our components' code: when the
+  # code changed, a component restored from the cache would be an object of the old class.
+  local code_stamp="$ROOT/models/.code.sha256" code force=()
+  code="$(cd "$ROOT" && find bot/nlu bot/language.py bot/places.py -type f -name '*.py' -print0 \
+          | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)"
+  [ "$(cat "$code_stamp" 2>/dev/null)" = "$code" ] || force=(--force)
   if [ ! -f "$ROOT/models/helpline.tar.gz" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     log "Training the model (inputs changed or no model yet)"
     local started=$SECONDS
-    (cd "$ROOT" && rasa train --fixed-model-name helpline --out models) >"$VAR/train.log" 2>&1 \
+    (cd "$ROOT" && rasa train --fixed-model-name helpline --out models "${force[@]}") >"$VAR/train.log" 2>&1 \
       || { tail -n 40 "$VAR/train.log" >&2; log "Training failed; full log in var/train.log"; exit 1; }
     echo "$want" > "$stamp"
+    echo "$code" > "$code_stamp"
     log "Model trained in $((SECONDS - started)) s"
   fi
 }

@@ -58,8 +58,6 @@ class _Classifier(LinearTextModel):
         self._fit(texts, labels)
         return self
 
-    def probabilities(self, text: str) -> dict[str, float]:
-        return dict(zip(self.scorer.classes, self.scorer.probabilities(text).tolist(), strict=True))
 
 
 class CardModel:
@@ -67,31 +65,33 @@ class CardModel:
 
     def __init__(self, c: float = DEFAULT_C, ngrams: tuple[int, int] = DEFAULT_NGRAMS) -> None:
         self.c, self.ngrams = c, ngrams
-        self.subject_of: dict[str, str] = {}
 
     def fit(self, texts: Sequence[str], cards: Sequence[str], subjects: Sequence[str]) -> CardModel:
         """`subjects[i]` is the subject of `cards[i]`."""
         if len(set(cards)) < 2:
             raise ValueError("the card model needs examples of at least two cards")
-        self.subject_of = dict(zip(cards, subjects, strict=True))
+        subject_of = dict(zip(cards, subjects, strict=True))
         tokenised = [with_country_tokens(text) for text in texts]
         self._cards = _Classifier(self.c, self.ngrams).fit(tokenised, cards)
-        self._subjects = (_Classifier(self.c, self.ngrams).fit(tokenised, subjects)
-                          if len(set(subjects)) > 1 else None)
+        self._subjects = None
+        if len(set(subjects)) > 1:
+            self._subjects = _Classifier(self.c, self.ngrams).fit(tokenised, subjects)
+            position = {subject: i for i, subject in enumerate(self._subjects.scorer.classes)}
+            # for each card of the card classifier, where its subject is in the subject classifier's output
+            self._subject_index = np.array([position[subject_of[card]] for card in self._cards.scorer.classes])
         return self
 
     def rank(self, text: str, limit: int = 10) -> list[tuple[str, float]]:
         """The `limit` most likely cards with their probabilities, most likely first."""
         tokenised = with_country_tokens(text)
-        cards = self._cards.probabilities(tokenised)
+        scores = self._cards.scorer.probabilities(tokenised)
         if self._subjects is not None:
-            subjects = self._subjects.probabilities(tokenised)
-            cards = {card: p * subjects[self.subject_of[card]] ** SUBJECT_WEIGHT for card, p in cards.items()}
-        keys = list(cards)
-        scores = np.fromiter(cards.values(), dtype=float, count=len(keys))
-        scores /= scores.sum()
-        order = scores.argsort()[::-1][:limit]
-        return [(keys[i], float(scores[i])) for i in order]
+            subjects = self._subjects.scorer.probabilities(tokenised)
+            scores = scores * subjects[self._subject_index] ** SUBJECT_WEIGHT
+        scores = scores / scores.sum()
+        order = np.argsort(-scores, kind="stable")[:limit]
+        classes = self._cards.scorer.classes
+        return [(classes[i], float(scores[i])) for i in order]
 
 
 def trained_on(messages: Iterable[Message], c: float = DEFAULT_C,
