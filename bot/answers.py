@@ -97,6 +97,10 @@ LABELS = {
     "topic_menu": Bilingual("{topic}: çfarë doni të dini?", "{topic}: what would you like to know?"),
     "no_country_card": Bilingual("Për {country} nuk kam informacion të veçantë; ja çfarë vlen në përgjithësi:",
                                  "I have nothing specific for {country}; this is what applies in general:"),
+    "other_country_card": Bilingual("Për {country} nuk kam informacion të veçantë. Ja si është në {other}; "
+                                    "për {country}, pyesni ambasadën e atij vendi:",
+                                    "I have nothing specific for {country}. This is how it works in {other}; "
+                                    "for {country}, ask that country's embassy:"),
     "switched": Bilingual("Në rregull, vazhdojmë në shqip. Si mund t'ju ndihmoj?",
                           "Sure, let's continue in English. How can I help?"),
 }
@@ -208,9 +212,9 @@ def render(card: Card, language: Lang, *, preface: str | None = None) -> Reply:
     contacts = [line for c in card.contacts if (line := contact_line(c, language))][:MAX_CONTACT_LINES]
     if contacts:
         lines.append("\n".join(contacts))
-    lines.append(citation(card, language))
     phones = [c.phone for c in card.contacts if c.phone]
-    text = "\n\n".join(mark_phones(line, phones) for line in lines)
+    # a source's title is quoted as published: its numbers are not for dialling
+    text = "\n\n".join([*(mark_phones(line, phones) for line in lines), citation(card, language)])
     slots: dict[str, Any] = {"last_card": card.key}
     return Reply(text=text, slots=slots)
 
@@ -443,10 +447,18 @@ def answer_question(snapshot: Snapshot, question: Question, language: Lang, cont
             return clarify_or_fallback(snapshot, question, context, language, ranked)
         best = main
     card = _for_country(snapshot, _for_aspect(snapshot, best, question, context), question, context)
-    reply = render(card, language)
+    reply = render(card, language, preface=_other_country_note(card, question.country, language))
     related = [c for c, _, q in ranked[1:] if q >= RELATED_CONFIDENCE and c.subject != card.subject]
     reply.buttons = [card_button(c, language) for c in _distinct_subjects(related)][:MAX_RELATED]
     return reply
+
+
+def _other_country_note(card: Card, country: str | None, language: Lang) -> str | None:
+    """Says so when the question names a country and the answer is another country's rules."""
+    if not country or not card.countries or country in card.countries:
+        return None
+    name, other = country_name(country, language), country_name(card.countries[0], language)
+    return LABELS["other_country_card"].get(language).format(country=name, other=other)
 
 
 def _main_card(ranked: list[tuple[Card, float, float]]) -> Card | None:

@@ -179,6 +179,26 @@ def test_the_aspect_a_follow_up_asks_about(text: str, aspect: str | None) -> Non
     assert aspect_asked(text) == aspect
 
 
+def test_another_countrys_card_says_whose_rules_it_gives(fixture_snapshot: Snapshot) -> None:
+    # the only close card is Italy's, and the question is about France
+    reply = ask(fixture_snapshot, "how long does the work permit take in france?", [("work_it_duration", 0.9)],
+                country="FR")
+    assert reply.slots["last_card"] == "work_it_duration"
+    assert reply.text.startswith("I have nothing specific for France. This is how it works in Italy; "
+                                 "for France, ask that country's embassy:\n\n")
+
+
+def test_a_sources_title_is_quoted_without_tap_to_call_marks(fixture_snapshot: Snapshot) -> None:
+    from dataclasses import replace
+
+    card = fixture_snapshot.card("help_abroad_it")
+    first = card.citations[0]
+    titled = replace(first, source=replace(first.source, title="La linea 800 290 290"))
+    text = render(replace(card, citations=(titled, *card.citations[1:])), "en").text
+    assert text.split("\n\n")[-1].startswith("📄 Source: Dipartimento Pari Opportunità, “La linea 800 290 290”")
+    assert "[800 290 290](tel:800290290)" in text  # in the answer and the contact lines, still marked
+
+
 def test_a_follow_up_naming_another_country_moves_to_that_countrys_card(fixture_snapshot: Snapshot) -> None:
     reply = ask(fixture_snapshot, "po per gjermanine?", [("work_it", 0.5), ("help_services", 0.2)],
                 country="DE", language="sq", last_card="work_it")
