@@ -13,6 +13,7 @@ If the store cannot be read, the domain's `utter_emergency` is sent instead (act
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.knowledge.model import Bilingual, Contact, Snapshot
@@ -97,9 +98,20 @@ def numbers_for(snapshot: Snapshot, country: str | None) -> Numbers:
     )
 
 
+def short_name(name: str, phone: str) -> str:
+    """A contact's name as said right after its number: without the number it already contains
+    ("call 999 (Emergency number 999 (United Kingdom))" reads as a stutter), its trailing
+    "(Country)" as ", Country" so that parentheses do not nest."""
+    if phone:
+        name = re.sub(r"\s*" + r"\s?".join(map(re.escape, phone.replace(" ", ""))) + r"\b", "", name)
+    name = re.sub(r"\s*\(([^()]*)\)$", r", \1", name.strip())
+    return re.sub(r"\s{2,}", " ", name).strip(" ,")
+
+
 def _say(key: str, language: Lang, contact: Contact | None = None, **values: str) -> str:
     if contact is not None:
-        values = {"number": contact.phone or "", "name": contact.name.get(language), **values}
+        phone = contact.phone or ""
+        values = {"number": phone, "name": short_name(contact.name.get(language), phone), **values}
     return PHRASES[key].get(language).format(**values)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.emergency_reply import emergency_reply, help_card, numbers_for, safety_note, situation_of
+from bot.emergency_reply import emergency_reply, help_card, numbers_for, safety_note, short_name, situation_of
 from bot.knowledge.model import Snapshot
 from bot.situation import Situation
 
@@ -93,3 +93,25 @@ def test_the_real_store_has_the_numbers_for_albania_and_the_main_destinations(sn
     for country in ("IT", "GR", "GB", "DE"):
         abroad = numbers_for(snapshot, country)
         assert abroad.emergency.country == country and abroad.emergency.phone, country
+
+
+def test_the_real_stores_names_do_not_repeat_the_number_just_said(snapshot: Snapshot) -> None:
+    text = emergency_reply(snapshot, "en", ["documents_taken"], Situation("GB", "abroad"))
+    first = text.split("\n\n")[0]
+    assert first == "🚨 If you are in danger now, call [999](tel:999) (Emergency number, United Kingdom)."
+    assert text.count("999") == 1 and text.count("116 006") == 1, text
+    assert "[116 006](tel:116006) (National helpline for victims of trafficking)." in text
+    for language in ("sq", "en"):
+        reply = emergency_reply(snapshot, language, ["minor_groomed"], Situation("IT", "abroad", None, True))
+        assert reply.count("116 111") == 1 and reply.count("800 290 290") == 1, reply
+
+
+@pytest.mark.parametrize(("name", "phone", "short"), [
+    ("Emergency number 999 (United Kingdom)", "999", "Emergency number, United Kingdom"),
+    ("ALO 116 111 – national child helpline", "116 111", "ALO – national child helpline"),
+    ("Linja 1109 kundër trafikimit (Greqi)", "1109", "Linja kundër trafikimit, Greqi"),
+    ("Modern Slavery & Exploitation Helpline (UK)", "08000 121 700", "Modern Slavery & Exploitation Helpline, UK"),
+    ("Police 1170 (X)", "117", "Police 1170, X"),  # another number that starts the same stays
+])
+def test_a_short_name_drops_the_number_and_unnests_the_country(name: str, phone: str, short: str) -> None:
+    assert short_name(name, phone) == short
