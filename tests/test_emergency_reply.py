@@ -13,6 +13,11 @@ from bot.situation import Situation
 FIRST_300 = 300
 
 
+def _said(text: str) -> str:
+    """The words a reader sees, without the tap-to-call links' targets."""
+    return re.sub(r"\(tel:[^)]*\)", "", text)
+
+
 def test_in_albania_or_unknown_112_comes_first_then_116_006(fixture_snapshot: Snapshot) -> None:
     for situation in (Situation(), Situation(location="albania")):
         text = emergency_reply(fixture_snapshot, "sq", ["documents_taken"], situation)
@@ -101,12 +106,12 @@ def test_the_real_stores_names_do_not_repeat_the_number_just_said(snapshot: Snap
     text = emergency_reply(snapshot, "en", ["documents_taken"], Situation("GB", "abroad"))
     first = text.split("\n\n")[0]
     assert first == "🚨 If you are in danger now, call [999](tel:999) (Emergency number, United Kingdom)."
-    said = re.sub(r"\(tel:[^)]*\)", "", text)  # the words a reader sees, without the links' targets
+    said = _said(text)
     assert said.count("999") == 1 and said.count("116 006") == 1, said
     assert "[116 006](tel:116006) (National helpline for victims of trafficking)." in text
     for language in ("sq", "en"):
         reply = emergency_reply(snapshot, language, ["minor_groomed"], Situation("IT", "abroad", None, True))
-        said = re.sub(r"\(tel:[^)]*\)", "", reply)
+        said = _said(reply)
         assert said.count("116 111") == 1 and said.count("800 290 290") == 1, said
 
 
