@@ -46,6 +46,9 @@ MAX_RELATED = 2
 OUT_OF_SCOPE_OVERRIDE = 0.5
 UNPLACED_MIN_CONFIDENCE = 0.1
 MAX_CHOICES = 4
+# A card's opening "Yes." / "No." is said only when the card is this sure to be the question's.
+VERDICT_CONFIDENCE = 0.9
+_VERDICT = re.compile(r"^(?:Yes|No|Po|Jo)(?:[.:!]|,(?= ))\s+")
 CHOICE_MIN_CONFIDENCE = 0.02  # a "which of these?" question offers cards at least this likely
 UNPLACED_INTENTS = frozenset({None, "nlu_fallback"})
 # How much the situation moves a card's score. A card of another country than the one concerned
@@ -204,10 +207,21 @@ def contact_line(contact: Contact, language: Lang) -> str | None:
     return None
 
 
-def render(card: Card, language: Lang, *, preface: str | None = None) -> Reply:
-    """The card's answer, its next step, whom to contact, and its source; remembered for follow-ups."""
+def without_verdict(answer: str) -> str:
+    """The answer without its opening "Yes." / "Jo," : a card written for "can I ...?" that is
+    chosen for a neighbouring question must not answer yes or no to a question it was not asked
+    ("I have no papers in Italy, can I get a permit?" answered "Yes." by the card on the permit
+    for victims of trafficking)."""
+    rest = _VERDICT.sub("", answer, count=1)
+    return rest[:1].upper() + rest[1:] if rest != answer else answer
+
+
+def render(card: Card, language: Lang, *, preface: str | None = None, verdict: bool = True) -> Reply:
+    """The card's answer, its next step, whom to contact, and its source; remembered for follow-ups.
+    `verdict=False` drops the answer's opening yes or no (without_verdict)."""
     lines = [preface] if preface else []
-    lines.append(card.answer.get(language))
+    answer = card.answer.get(language)
+    lines.append(answer if verdict else without_verdict(answer))
     lines.append(f"👉 {card.next_step.get(language)}")
     contacts = [line for c in card.contacts if (line := contact_line(c, language))][:MAX_CONTACT_LINES]
     if contacts:
@@ -447,7 +461,8 @@ def answer_question(snapshot: Snapshot, question: Question, language: Lang, cont
             return clarify_or_fallback(snapshot, question, context, language, ranked)
         best = main
     card = _for_country(snapshot, _for_aspect(snapshot, best, question, context), question, context)
-    reply = render(card, language, preface=_other_country_note(card, question.country, language))
+    reply = render(card, language, preface=_other_country_note(card, question.country, language),
+                   verdict=(card.subject, card.aspect) == (best.subject, best.aspect) and p >= VERDICT_CONFIDENCE)
     related = [c for c, _, q in ranked[1:] if q >= RELATED_CONFIDENCE and c.subject != card.subject]
     reply.buttons = [card_button(c, language) for c in _distinct_subjects(related)][:MAX_RELATED]
     return reply

@@ -22,6 +22,7 @@ from bot.answers import (
     is_elliptical,
     render,
     switch_language,
+    without_verdict,
 )
 from bot.knowledge.model import Snapshot
 
@@ -238,3 +239,25 @@ def test_handoff_lists_the_contacts_where_a_person_answers(fixture_snapshot: Sna
     reply = handoff(fixture_snapshot, "sq")
     assert reply.response == "utter_handoff"
     assert reply.text == "☎ Linja kundër trafikimit: [116 006](tel:116006)"
+
+
+@pytest.mark.parametrize(("answer", "without"), [
+    ("Yes. A foreign victim can get a permit.", "A foreign victim can get a permit."),
+    ("No. IOM is not a state institution.", "IOM is not a state institution."),
+    ("Yes, you need a visa. The UK is not in Schengen.", "You need a visa. The UK is not in Schengen."),
+    ("Po: linja është falas.", "Linja është falas."),
+    ("Jo, nuk duhet.", "Nuk duhet."),
+    ("Nothing to drop here.", "Nothing to drop here."),
+    ("Portals list the offices.", "Portals list the offices."),
+])
+def test_an_answers_opening_yes_or_no_can_be_dropped(answer: str, without: str) -> None:
+    assert without_verdict(answer) == without
+
+
+def test_a_yes_or_no_is_said_only_when_the_card_is_surely_the_questions(snapshot: Snapshot) -> None:
+    card = next(c for c in snapshot.cards if c.answer.en.startswith("Yes. ") and not c.countries)
+    sure = ask(snapshot, "can I?", [(card.key, 1.0)])
+    unsure = ask(snapshot, "something near it", [(card.key, 0.6), ("unknown_card", 0.01)])
+    assert sure.text is not None and sure.text.startswith("Yes. ")
+    assert unsure.text is not None and unsure.text.startswith(without_verdict(card.answer.en))
+    assert not unsure.text.startswith("Yes")
