@@ -1,6 +1,12 @@
-"""`helpline-rasa`: Rasa's own command line, with one fix to Rasa 3.6 applied first.
+"""`helpline-rasa`: Rasa's own command line, with a few fixes to Rasa 3.6 applied first.
 
     helpline-rasa run --model models/helpline.tar.gz ...   (exactly the options of `rasa run`)
+
+- Telemetry is off (Rasa would otherwise send usage and crash reports to a third party).
+- A request body over MAX_BODY_BYTES is refused with 413 (Sanic's default is 100 MB: a few such
+  bodies took Rasa's memory past a gigabyte).
+- `GET /` answers without Rasa's version (it tells an attacker which advisories apply).
+- Action responses are validated by a validator built once, as below.
 
 Rasa checks every response of the action server with `jsonschema.validate()`, which first
 checks Rasa's own response schema against the JSON Schema meta-schema, then builds a new
@@ -11,13 +17,20 @@ validator once; responses are checked exactly as before (the same errors, the sa
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from typing import Any
 
 import jsonschema
+import rasa.server
 from jsonschema.exceptions import best_match
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
+from sanic import Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+MAX_BODY_BYTES = 64 * 1024  # the longest message allowed is 2,000 characters
 
 
 @lru_cache(maxsize=1)
@@ -45,9 +58,25 @@ def cache_action_response_validator() -> None:
     RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
 
 
-def main() -> None:
-    """Runs Rasa's command line (arguments from sys.argv) with the fix applied."""
+def add_root_route(app: Sanic) -> None:
+    """Rasa's `GET /` for health checks, without the version."""
+
+    @app.get("/")
+    async def hello(_request: Request) -> HTTPResponse:
+        return response.text("ok")
+
+
+def apply_fixes() -> None:
+    """The fixes above, before Rasa reads its environment or builds its server."""
+    os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_BODY_BYTES))
+    rasa.server.add_root_route = add_root_route
     cache_action_response_validator()
+
+
+def main() -> None:
+    """Runs Rasa's command line (arguments from sys.argv) with the fixes applied."""
+    apply_fixes()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -20,14 +20,18 @@ from pathlib import Path
 
 # Order matters: IBANs and e-mails contain what would otherwise look like IDs or phones.
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("[IBAN]", re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){3,7}(?:[ ]?[A-Z0-9]{1,4})?\b",
+    ("[IBAN]", re.compile(r"\b[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]{4}){3,7}(?:[ -]?[A-Z0-9]{1,4})?\b",
                           re.IGNORECASE)),
     ("[EMAIL]", re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")),
     # passport / ID card numbers: letters and at least six digits in one token (BA1234567, J12345678A)
     ("[ID]", re.compile(r"\b(?=[A-Z0-9]*\d{6})(?=[A-Z0-9]*[A-Z])[A-Z0-9]{7,12}\b", re.IGNORECASE)),
-    # phone numbers: 8+ digits, optionally with +, spaces, dots, dashes or brackets between
-    ("[PHONE]", re.compile(r"(?<![\w+])\+?\(?\d(?:[\s().-]*\d){7,14}(?!\w)")),
+    # ... or written apart, in capitals as on the document (BA 1234567; "me 1000000 lek" stays)
+    ("[ID]", re.compile(r"\b[A-Z]{1,3}[ -]\d{6,9}[A-Z]?\b")),
+    # phone numbers: 8+ digits, optionally with +, spaces, dots, dashes, slashes or brackets between
+    ("[PHONE]", re.compile(r"(?<![\w+])\+?\(?\d(?:[\s()./-]*\d){7,14}(?!\w)")),
 )
+# A date is not a phone number: "my permit expires 01.12.2026" keeps its date.
+_DATE = re.compile(r"\d{1,2}([./-])\d{1,2}\1\d{2,4}")
 
 
 # Public service numbers a user may quote back ("is 0800 1212 still free?"): not personal.
@@ -37,7 +41,9 @@ PUBLIC_NUMBERS = frozenset({"08001212"})
 def _replace(placeholder: str) -> Callable[[re.Match[str]], str]:
     def substitute(match: re.Match[str]) -> str:
         digits = re.sub(r"\D", "", match.group(0))
-        return match.group(0) if digits in PUBLIC_NUMBERS else placeholder
+        if digits in PUBLIC_NUMBERS or _DATE.fullmatch(match.group(0)):
+            return match.group(0)
+        return placeholder
     return substitute
 
 

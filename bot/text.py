@@ -15,14 +15,17 @@ LANGUAGES: tuple[Lang, ...] = ("sq", "en")
 
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "“": '"', "”": '"', "„": '"',
                          "–": "-", "—": "-"})
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e"
-                      r"\u2060-\u2064\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+# Invisible in a text, so removed rather than spaced: a soft hyphen or a word joiner inside a
+# phone number must not split it into pieces that no longer look like one (bot/privacy.py).
+_INVISIBLE = re.compile(r"[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
 
 
 def clean(text: str) -> str:
-    """Removes control and invisible characters and normalises white space; keeps diacritics."""
-    text = _CONTROL.sub(" ", unicodedata.normalize("NFC", text or ""))
+    """Removes control and invisible characters and normalises white space; keeps diacritics.
+    NFKC turns look-alikes into the plain characters ("＠" → "@", "０６９" → "069")."""
+    text = _CONTROL.sub(" ", _INVISIBLE.sub("", unicodedata.normalize("NFKC", text or "")))
     return re.sub(r"\s+", " ", text).strip()
 
 

@@ -8,6 +8,7 @@ VAR="$ROOT/var"                       # run-time files: database, logs, pids
 export UV_PYTHON_DOWNLOADS=never      # never fetch an interpreter from the network
 export TF_CPP_MIN_LOG_LEVEL=2         # keep TensorFlow's start-up chatter out of the logs
 export SQLALCHEMY_SILENCE_UBER_WARNING=1
+export RASA_TELEMETRY_ENABLED="${RASA_TELEMETRY_ENABLED:-false}"  # `rasa train` too: no reports to a third party
 export HELPLINE_DB_URL="${HELPLINE_DB_URL:-sqlite:///$VAR/knowledge.db}"
 export RASA_PORT="${RASA_PORT:-5005}"
 export ACTION_PORT="${ACTION_PORT:-5055}"

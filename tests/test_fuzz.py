@@ -134,3 +134,30 @@ def test_hostile_socketio_input_keeps_the_server_up(servers: Servers) -> None:
     answers = asyncio.run(run())
     assert any("90" in a for a in answers), f"no answer after the fuzzing: {answers[-3:]}"
     assert requests.get(f"{servers.url}/", timeout=10).status_code == 200
+
+
+def test_a_huge_body_is_refused_before_it_is_read_and_nothing_is_stored(servers: Servers) -> None:
+    before = _stored_events(servers)
+    body = json.dumps({"sender": "big-body", "message": "hi", "metadata": {"x": "a" * 200_000}})
+    response = requests.post(servers.webhook, data=body, timeout=30, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert _stored_events(servers) == before
+
+
+def test_metadata_is_not_stored_except_short_allowed_values(servers: Servers) -> None:
+    nested = '{"x":' * 1000 + '"bottom"' + "}" * 1000  # deeper than Python's json would write
+    body = ('{"sender": "meta-1", "message": "Përshëndetje", "metadata": {"phone": "+355 69 123 4567", '
+            f'"email": "ana@example.com", "language": "sq", "deep": {nested}}}}}')
+    response = requests.post(servers.webhook, data=body.encode(), timeout=60,
+                             headers={"Content-Type": "application/json"})
+    assert response.status_code == 200 and response.json(), response.text[:200]
+    path = servers.workdir / "tracker.db"
+    with sqlite3.connect(path) as db:
+        stored = " ".join(row[0] for row in db.execute(
+            "select data from events where sender_id = ?", (hash_sender("meta-1"),)))
+    assert stored and "ana@example.com" not in stored and "123 4567" not in stored and '"x"' not in stored
+
+
+def test_the_root_route_answers_without_the_version(servers: Servers) -> None:
+    response = requests.get(f"{servers.url}/", timeout=10)
+    assert response.status_code == 200 and "Rasa" not in response.text and "3.6" not in response.text

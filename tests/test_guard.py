@@ -108,6 +108,31 @@ async def test_a_flooding_sender_gets_a_polite_answer() -> None:
     assert seen == [] and "wait" in replies[0]["text"]
 
 
+async def test_a_danger_message_that_hits_a_limit_still_gets_the_emergency_answer() -> None:
+    limiter = RateLimiter(limit=1, window=60)
+    await _send("one", limiter)  # someone has used up this sender's messages
+    seen, replies = await _send("they took my passport, help", limiter)
+    assert seen == [] and replies[0]["text"] == bilingual_text("utter_emergency")
+    seen, replies = await _send("me kane marre pasaporten. " + "a" * MAX_CHARS)
+    assert seen == [] and replies[0]["text"] == bilingual_text("utter_emergency")
+
+
+async def test_metadata_keeps_only_short_allowed_values() -> None:
+    kept: list[object] = []
+
+    async def handler(message: UserMessage) -> None:
+        kept.append(message.metadata)
+        await message.output_channel.send_response(message.sender_id, {"text": "ok"})
+
+    deep: dict = {}
+    for _ in range(1000):
+        deep = {"x": deep}
+    metadata = {"language": "sq", "phone": "+355691234567", "email": "ana@example.com",
+                "channel": "x" * 10_000, "deep": deep}
+    await guard(handler)(UserMessage("hello", CollectingOutputChannel(), "s", metadata=metadata))
+    assert kept == [{"language": "sq"}]
+
+
 async def test_rasa_sees_a_hashed_sender_but_replies_reach_the_real_one() -> None:
     seen_ids: list[str] = []
 

@@ -1,17 +1,23 @@
-"""helpline-rasa's fix to Rasa: action server responses are checked exactly as Rasa checks them,
-with the validator built once."""
+"""helpline-rasa's fixes to Rasa: action server responses are checked exactly as Rasa checks them,
+with the validator built once; telemetry off, a body limit, no version on `GET /`; and the
+project's endpoints.yml reaching the action server of ACTION_PORT."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+import rasa.server
 from rasa.core.actions.action import RemoteAction
+from rasa.core.utils import AvailableEndpoints
 from rasa.utils.endpoints import EndpointConfig
 
 from bot import launcher
 
+ROOT = Path(__file__).resolve().parents[1]
 VALID = {"events": [{"event": "slot", "name": "language", "value": "sq", "timestamp": None}],
          "responses": [{"text": "Përshëndetje!"}, {"response": "utter_fallback"}]}
 INVALID = [
@@ -52,3 +58,21 @@ def test_the_fix_applies_to_every_remote_action(monkeypatch: pytest.MonkeyPatch)
     assert _action()._validate_action_result(VALID) is True
     with pytest.raises(jsonschema.ValidationError):
         _action()._validate_action_result(INVALID[0])
+
+
+def test_the_fixes_turn_telemetry_off_and_limit_bodies_unless_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RASA_TELEMETRY_ENABLED", raising=False)
+    monkeypatch.setenv("SANIC_REQUEST_MAX_SIZE", "1000")
+    # restored afterwards, so that the other tests see Rasa as shipped
+    monkeypatch.setattr(rasa.server, "add_root_route", rasa.server.add_root_route)
+    monkeypatch.setattr(RemoteAction, "_validate_action_result", RemoteAction._validate_action_result)
+    launcher.apply_fixes()
+    assert os.environ["RASA_TELEMETRY_ENABLED"] == "false"
+    assert os.environ["SANIC_REQUEST_MAX_SIZE"] == "1000"  # an operator's setting wins
+    assert rasa.server.add_root_route is launcher.add_root_route
+
+
+def test_the_projects_endpoints_reach_the_action_server_of_action_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACTION_PORT", "5999")
+    endpoints = AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.yml"))
+    assert endpoints.action is not None and endpoints.action.url == "http://127.0.0.1:5999/webhook"

@@ -17,6 +17,10 @@ from bot.privacy import redact
     ("leternjoftimi J12345678A", "[ID]", "J12345678A"),
     ("IBAN AL47 2121 1009 0000 0002 3569 8741", "[IBAN]", "2121 1009"),
     ("iban al47212110090000000235698741", "[IBAN]", "212110090000"),
+    # the forms an outside probe used to get past the redaction
+    ("numri 069/123/4567", "[PHONE]", "4567"),
+    ("pasaporta BA 1234567", "[ID]", "1234567"),
+    ("IBAN AL47-2121-1009-0000-0002-3569-8741", "[IBAN]", "2121"),
 ])
 def test_identifiers_are_replaced(text: str, placeholder: str, secret: str) -> None:
     redacted = redact(text)
@@ -30,6 +34,9 @@ def test_identifiers_are_replaced(text: str, placeholder: str, secret: str) -> N
     "qe nga 15 dhjetor 2010, per 90 dite",
     "i paid 3000 euro to the agency in 2019",
     "450 returnees from the UK, 700 victims since 1999",
+    "leja ime skadon me 01.12.2026",
+    "the interview is on 12/03/2025",
+    "me dhane 1000000 lek borxh",
 ])
 def test_public_numbers_dates_and_amounts_are_kept(text: str) -> None:
     assert redact(text) == text
@@ -38,3 +45,15 @@ def test_public_numbers_dates_and_amounts_are_kept(text: str) -> None:
 def test_the_guard_redacts_what_rasa_will_see() -> None:
     assert sanitise("my passport BA1234567, call 0691234567", offered_payloads()) == (
         "my passport [ID], call [PHONE]")
+
+
+@pytest.mark.parametrize(("text", "secret"), [
+    ("069\u00ad1234567", "1234567"),  # a soft hyphen inside the number
+    ("069\u20601234567", "1234567"),  # a word joiner
+    ("ana\uff20gmail.com", "gmail"),  # a fullwidth at sign
+    ("ana\u200b@gmail.com", "gmail"),  # a zero-width space before it
+    ("\uff10\uff16\uff19\uff11\uff12\uff13\uff14\uff15\uff16\uff17", "\uff15"),  # fullwidth digits
+])
+def test_look_alike_and_invisible_characters_do_not_hide_an_identifier(text: str, secret: str) -> None:
+    cleaned = sanitise(f"kontakti: {text}", offered_payloads())
+    assert secret not in cleaned and "[" in cleaned, cleaned

@@ -7,6 +7,8 @@ web widget, REST and any messaging channel added later:
   passport/ID numbers, IBANs) are replaced, so they are never stored or logged (bot/privacy.py);
 - a message over MAX_CHARS gets a short reply (with the emergency numbers) and is not processed;
 - a sender who writes faster than a person can gets a polite "slow down";
+- either refusal becomes the emergency answer when the message signals danger;
+- metadata is cut to a short allow-list (small_metadata);
 - a turn that produced no reply (the action server or the database failed) gets a short
   apology with the helpline, never silence; a message that signals danger gets the emergency
   numbers instead (the domain's `utter_emergency`, which needs neither the action server nor the
@@ -51,6 +53,19 @@ _CHOICE_PAYLOAD = re.compile(r'^/(?:choose_card\{"card":"[a-z][a-z0-9_]{1,79}"\}
                              r'choose_topic\{"topic":"[a-z][a-z0-9_]{1,39}"\})$')
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+DANGER_SCAN_CHARS = 4 * MAX_CHARS  # of a refused message, the part read for danger
+# The only metadata a message keeps (it is stored with every event): short strings of these keys.
+ALLOWED_METADATA = frozenset({"language", "channel"})
+MAX_METADATA_CHARS = 32
+
+
+def small_metadata(metadata: Any) -> dict[str, str]:
+    """The allowed keys of a message's metadata with short string values; the rest is dropped,
+    so a client cannot store phone numbers, e-mails or megabytes beside its messages."""
+    if not isinstance(metadata, dict):
+        return {}
+    return {key: value for key, value in metadata.items()
+            if key in ALLOWED_METADATA and isinstance(value, str) and len(value) <= MAX_METADATA_CHARS}
 
 
 @lru_cache(maxsize=1)
@@ -133,13 +148,16 @@ def guard(on_new_message: OnNewMessage, limiter: RateLimiter | None = None) -> O
 
     async def guarded(message: UserMessage) -> Any:
         raw = message.text if isinstance(message.text, str) else ""
-        if len(raw) > MAX_CHARS:
-            await message.output_channel.send_text_message(message.sender_id, f"{TOO_LONG}\n{safety_line()}")
-            return None
-        if not limiter.allow(str(message.sender_id)):
-            await message.output_channel.send_text_message(message.sender_id, f"{TOO_FAST}\n{safety_line()}")
+        refusal = TOO_LONG if len(raw) > MAX_CHARS else None
+        if refusal is None and not limiter.allow(str(message.sender_id)):
+            refusal = TOO_FAST
+        if refusal:  # not processed; a person in danger still gets the emergency answer
+            danger = danger_signals(clean(raw[:DANGER_SCAN_CHARS]))
+            text = bilingual_text("utter_emergency") if danger else f"{refusal}\n{safety_line()}"
+            await message.output_channel.send_text_message(message.sender_id, text)
             return None
         message.text = sanitise(raw, offered_payloads())
+        message.metadata = small_metadata(message.metadata)
         sender = str(message.sender_id)
         output = message.output_channel = CountingOutput(message.output_channel, sender)
         message.sender_id = hash_sender(sender)
