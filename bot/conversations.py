@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, create_engine, delete, func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.privacy import hash_sender
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_URL = f"sqlite:///{ROOT / 'var' / 'tracker.db'}"
+ENDPOINTS = ROOT / "endpoints.yml"  # what scripts/run.sh gives Rasa; HELPLINE_ENDPOINTS overrides
 DAY = 86_400.0
 
 # The columns of Rasa's SQLTrackerStore that retention needs (rasa/core/tracker_store.py).
@@ -33,9 +35,27 @@ EVENTS = Table("events", _metadata,
                Column("timestamp", Float))
 
 
-def tracker_url() -> str:
-    """The tracker store's database: RASA_TRACKER_DB_URL, or var/tracker.db."""
-    return os.environ.get("RASA_TRACKER_DB_URL") or DEFAULT_URL
+def tracker_url(endpoints: Path | None = None) -> str:
+    """The database of the tracker store Rasa uses, read from the same endpoints file (with its
+    ${VAR} values), so that purge, delete and the widget's forget act on Rasa's conversations
+    (a separate setting once let them delete from an empty SQLite file while the conversations
+    stayed in PostgreSQL). A relative SQLite path is relative to the project folder, where
+    scripts/run.sh runs Rasa. Raises LookupError when the file configures no SQL tracker store."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.utils.endpoints import read_endpoint_config
+
+    path = Path(os.environ.get("HELPLINE_ENDPOINTS") or endpoints or ENDPOINTS)
+    config = read_endpoint_config(str(path), "tracker_store")
+    options = config.kwargs if config else {}
+    if config is None or not (options.get("dialect") or "://" in (config.url or "")):
+        raise LookupError(f"{path}: no SQL tracker store (tracker_store with dialect or url), so "
+                          "there are no stored conversations to delete")
+    dialect, db = options.get("dialect") or "sqlite", str(options.get("db") or "rasa.db")
+    if dialect == "sqlite" and not config.url and not Path(db).is_absolute():
+        db = str(ROOT / db)
+    url = SQLTrackerStore.get_db_url(dialect, config.url, options.get("port"), db, options.get("username"),
+                                     options.get("password"), options.get("login_db"), options.get("query"))
+    return url if isinstance(url, str) else url.render_as_string(hide_password=False)
 
 
 def _engine(url: str | None) -> Engine:
@@ -70,19 +90,29 @@ def delete_conversation(sender_id: str, url: str | None = None) -> int:
 
 
 app = typer.Typer(help="Stored conversations (retention).", no_args_is_help=True)
+URL_OPTION = typer.Option("", help="Tracker store URL (default: the tracker store of endpoints.yml).")
+
+
+def _or_exit(action: Callable[[], int]) -> int:
+    """The count `action` returns, or a one-line reason and exit status 1: a deletion that
+    could not reach the store must never look like "deleted 0"."""
+    try:
+        return action()
+    except (LookupError, SQLAlchemyError) as error:
+        typer.echo(f"error: the stored conversations could not be reached: {error}".splitlines()[0], err=True)
+        raise typer.Exit(1) from error
 
 
 @app.command()
 def purge(older_than: float = typer.Option(30, help="Days since a conversation's last message."),
-          url: str = typer.Option("", help="Tracker store URL (default: RASA_TRACKER_DB_URL).")) -> None:
+          url: str = URL_OPTION) -> None:
     """Delete conversations whose last message is older than --older-than days."""
-    count = purge_older_than(older_than, url or None)
+    count = _or_exit(lambda: purge_older_than(older_than, url or None))
     typer.echo(f"deleted {count} conversation(s) older than {older_than:g} days")
 
 
 @app.command("delete")
-def delete_one(sender_id: str,
-               url: str = typer.Option("", help="Tracker store URL (default: RASA_TRACKER_DB_URL).")) -> None:
+def delete_one(sender_id: str, url: str = URL_OPTION) -> None:
     """Delete one person's conversation (by sender id)."""
-    count = delete_conversation(sender_id, url or None)
+    count = _or_exit(lambda: delete_conversation(sender_id, url or None))
     typer.echo(f"deleted {count} event(s) of {sender_id}")

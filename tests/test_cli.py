@@ -275,3 +275,15 @@ def test_coverage_counts_cards_per_topic_and_country(runner: CliRunner, db_url: 
     # work: 4 cards, 1 general, 2 for Italy, 1 for Germany, 0 notes, 2 sources from 2 publishers
     assert rows["Work abroad (`work`)"] == ["4", "1", "2", "1", "0", "0", "0", "0", "0", "0", "2", "2 |"]
     assert rows["**all**"][0] == "6"
+
+
+def test_conversations_commands_that_cannot_reach_the_store_exit_1_with_the_reason(
+        runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text("action_endpoint:\n  url: http://127.0.0.1:5055/webhook\n", encoding="utf-8")
+    monkeypatch.setenv("HELPLINE_ENDPOINTS", str(endpoints))
+    result = runner.invoke(app, ["conversations", "delete", "ana"])
+    assert result.exit_code == 1 and "no SQL tracker store" in result.stderr and "deleted" not in result.stdout
+    unreachable = "postgresql://helpline:secret@127.0.0.1:1/helpline?connect_timeout=2"
+    result = runner.invoke(app, ["conversations", "purge", "--older-than", "0", "--url", unreachable])
+    assert result.exit_code == 1 and "could not be reached" in result.stderr and "deleted" not in result.stdout

@@ -4,12 +4,18 @@ fixture gives each test an empty database on both)."""
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from pathlib import Path
 
+import pytest
+from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import read_endpoint_config
+from sqlalchemy.engine import make_url
 
 from bot.conversations import DAY, delete_conversation, purge_older_than
 from bot.tracker_store import HelplineTrackerStore
@@ -64,3 +70,42 @@ async def test_the_command_line_purges(database_url: str) -> None:
     result = CliRunner().invoke(app, ["conversations", "purge", "--older-than", "30", "--url", url])
     assert result.exit_code == 0 and "deleted 1 conversation" in result.output
     assert (await store.retrieve("old-one")) is None
+
+
+def _endpoints_recipe(url: str, directory: Path) -> Path:
+    """endpoints.yml for the database of `url`, written as its comment tells an operator to
+    (PostgreSQL: dialect, url = the host, port, db, username, password from ${VAR}, query)."""
+    parsed = make_url(url)
+    if parsed.drivername == "sqlite":
+        lines = ["  dialect: sqlite", f"  db: {directory / 'recipe.db'}"]
+    else:
+        lines = ["  dialect: postgresql", f"  url: {parsed.host}", f"  port: {parsed.port or 5432}",
+                 f"  db: {parsed.database}", f"  username: {parsed.username}", "  password: ${TEST_DB_PASSWORD}",
+                 "  query:", *(f"    {key}: {json.dumps(value)}" for key, value in parsed.query.items())]
+    path = directory / "endpoints.yml"
+    path.write_text("tracker_store:\n  type: bot.tracker_store.HelplineTrackerStore\n" + "\n".join(lines) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+async def test_delete_and_purge_act_on_the_tracker_store_of_the_endpoints_file(
+        database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEST_DB_PASSWORD", make_url(database_url).password or "")
+    monkeypatch.setenv("HELPLINE_ENDPOINTS", str(_endpoints_recipe(database_url, tmp_path)))
+    # the store as Rasa builds it from that file (the recipe must not make Rasa fail)
+    config = read_endpoint_config(os.environ["HELPLINE_ENDPOINTS"], "tracker_store")
+    store = TrackerStore.create(config, Domain.empty())
+    assert isinstance(store, HelplineTrackerStore)
+    await _save(store, "ana", age_days=1)
+    await _save(store, "old-one", age_days=90)
+    assert delete_conversation("ana") == 2  # no URL given: the endpoints file's store
+    assert purge_older_than(30) == 1
+    assert await store.retrieve("ana") is None and await store.retrieve("old-one") is None
+
+
+def test_without_a_sql_tracker_store_deleting_fails_loudly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text("action_endpoint:\n  url: http://127.0.0.1:5055/webhook\n", encoding="utf-8")
+    monkeypatch.setenv("HELPLINE_ENDPOINTS", str(endpoints))
+    with pytest.raises(LookupError, match="no SQL tracker store"):
+        delete_conversation("ana")

@@ -20,7 +20,10 @@ SESSION = "0123456789abcdef0123456789abcdef"
 async def test_forget_deletes_the_sessions_events_only(monkeypatch: pytest.MonkeyPatch,
                                                        tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
-    monkeypatch.setenv("RASA_TRACKER_DB_URL", url)
+    endpoints = tmp_path / "endpoints.yml"  # the server deletes from the tracker store Rasa is given
+    endpoints.write_text(f"tracker_store:\n  type: bot.tracker_store.HelplineTrackerStore\n  url: {url}\n",
+                         encoding="utf-8")
+    monkeypatch.setenv("HELPLINE_ENDPOINTS", str(endpoints))
     store = HelplineTrackerStore(Domain.empty(), host=url)
     for sender in (hash_sender(SESSION), hash_sender("someone-else")):
         await store.save(DialogueStateTracker.from_events(sender, [UserUttered("pershendetje")]))
