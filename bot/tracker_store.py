@@ -9,9 +9,10 @@ Rasa's 10-user p95 is nine times higher when each sender already has 200 turns.
 
 `HelplineTrackerStore` keeps Rasa's table, so `bot/conversations.py`, Rasa's own store and its
 HTTP API keep working on the same data, and changes how it is used:
-- the latest session is read, and its stored events counted before a write, with precompiled
-  statements that find it by the id of its `session_started` event, covered by two indexes
-  created at start;
+- the latest session is read with a precompiled statement that finds it by the id of its
+  `session_started` event, covered by two indexes created at start;
+- a save appends the events added since the tracker was read, so two processes answering the
+  same conversation at once (replicas without a lock store) each keep their own events;
 - SQLite keeps its connections open and runs in WAL mode, so a write is one append;
 - the database work runs in worker threads, not on the event loop other users wait on (one
   thread for SQLite, which has one writer at a time anyway: no waiting for its lock);
@@ -38,6 +39,10 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 logger = logging.getLogger(__name__)
+# On a tracker this store read or saved: how many of its events are stored. What is new is what
+# came after, counted when it was read, not from the rows at write time: another process may
+# have appended to the same conversation in between, and its events are not this tracker's.
+_STORED = "_helpline_stored_events"
 DEFAULT_MAX_SESSION_EVENTS = 40  # about 5 turns of this assistant
 DATABASE_THREADS = 4  # PostgreSQL: queries of different conversations at the same time
 T = TypeVar("T")
@@ -50,7 +55,6 @@ _SESSION_START = (sa.select(sa.func.coalesce(sa.func.max(EVENTS.c.id), 0))
                   .scalar_subquery())
 _IN_LATEST_SESSION = sa.and_(EVENTS.c.sender_id == SENDER, EVENTS.c.id >= _SESSION_START)
 LATEST_SESSION = sa.select(EVENTS.c.data).where(_IN_LATEST_SESSION).order_by(EVENTS.c.id)
-STORED_IN_LATEST_SESSION = sa.select(sa.func.count()).select_from(EVENTS).where(_IN_LATEST_SESSION)
 INDEXES = (sa.Index("ix_events_sender_type_id", EVENTS.c.sender_id, EVENTS.c.type_name, EVENTS.c.id),
            sa.Index("ix_events_sender_id_id", EVENTS.c.sender_id, EVENTS.c.id))
 
@@ -150,8 +154,17 @@ class HelplineTrackerStore(SQLTrackerStore):
         rows = await self._in_thread(self._latest_session, sender_id)
         if not rows or not self.domain:
             return None
-        return DialogueStateTracker.from_dict(sender_id, [json.loads(r) for r in rows],
-                                              self.domain.slots)
+        tracker = DialogueStateTracker.from_dict(sender_id, [json.loads(r) for r in rows],
+                                                 self.domain.slots)
+        setattr(tracker, _STORED, len(tracker.events))
+        return tracker
+
+    async def retrieve_full_tracker(self, conversation_id: str) -> DialogueStateTracker | None:
+        """Every session of a conversation (Rasa's HTTP API), saved back without doubling."""
+        tracker = await super().retrieve_full_tracker(conversation_id)
+        if tracker is not None:
+            setattr(tracker, _STORED, len(tracker.events))
+        return tracker
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Stores the events added since the tracker was read, continuing a long session anew."""
@@ -159,8 +172,10 @@ class HelplineTrackerStore(SQLTrackerStore):
         carry = self.domain.session_config.carry_over_slots if self.domain else True
         continue_in_new_session(tracker, self.max_session_events, carry)
         events = list(tracker.events)
-        if events:
-            await self._in_thread(self._append, tracker.sender_id, events)
+        new = events[getattr(tracker, _STORED, 0):]
+        if new:
+            await self._in_thread(self._append, tracker.sender_id, new)
+        setattr(tracker, _STORED, len(events))
 
     async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
@@ -171,7 +186,4 @@ class HelplineTrackerStore(SQLTrackerStore):
 
     def _append(self, sender_id: str, events: list[Event]) -> None:
         with self.engine.begin() as connection:
-            stored = connection.execute(STORED_IN_LATEST_SESSION, {"sender": sender_id}).scalar_one()
-            rows = [event_row(sender_id, event) for event in events[stored:]]
-            if rows:
-                connection.execute(EVENTS.insert(), rows)
+            connection.execute(EVENTS.insert(), [event_row(sender_id, event) for event in events])

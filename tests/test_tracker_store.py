@@ -165,3 +165,38 @@ def test_the_carried_slots_are_each_slots_latest_value() -> None:
     slots = {e.key: e.value for e in carried_over_slots(tracker)}
     assert slots == {"language": "sq", "last_card": "vr_it_process"}
     assert not continue_in_new_session(tracker, max_events=0)  # 0 turns the feature off
+
+
+async def test_two_processes_answering_one_conversation_at_once_both_keep_their_events(
+        database_url: str) -> None:
+    first, second = _store(database_url), _store(database_url)  # two replicas, no lock store
+    await first.save(_new_conversation("ana"))
+    a, b = await first.retrieve("ana"), await second.retrieve("ana")
+    assert a is not None and b is not None
+    for event in _turn("pyetja e parë", "përgjigja e parë"):
+        a.update(event)
+    for event in _turn("pyetja e dytë", "përgjigja e dytë"):
+        b.update(event)
+    await asyncio.gather(first.save(a), second.save(b))
+    read = await first.retrieve("ana")
+    assert read is not None
+    texts = sorted(e.text for e in read.events if isinstance(e, UserUttered))
+    assert texts == ["pershendetje", "pyetja e dytë", "pyetja e parë"]
+    assert len(_rows(database_url, "ana")) == 8 + 4 + 4  # each event once
+
+
+async def test_a_full_tracker_saved_back_doubles_nothing(database_url: str) -> None:
+    store = _store(database_url, max_session_events=10)
+    await store.save(_new_conversation("ana"))
+    for i in range(3):
+        tracker = await store.retrieve("ana")
+        assert tracker is not None
+        for event in _turn(f"pyetja {i}", "ok"):
+            tracker.update(event)
+        await store.save(tracker)
+    before = len(_rows(database_url, "ana"))
+    full = await store.retrieve_full_tracker("ana")
+    assert full is not None
+    full.update(SlotSet("language", "en"))  # what Rasa's HTTP API does when an event is appended
+    await store.save(full)
+    assert len(_rows(database_url, "ana")) == before + 1
