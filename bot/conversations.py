@@ -15,9 +15,10 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, create_engine, delete, func, select
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, create_engine, delete, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -59,7 +60,25 @@ def tracker_url(endpoints: Path | None = None) -> str:
 
 
 def _engine(url: str | None) -> Engine:
-    return create_engine(url or tracker_url(), future=True)
+    engine = create_engine(url or tracker_url(), future=True)
+    if engine.dialect.name == "sqlite":
+        @event.listens_for(engine, "connect")
+        def _zero_what_is_deleted(connection: Any, _record: Any) -> None:
+            connection.execute("PRAGMA secure_delete=ON")  # freed pages are overwritten with zeros
+    return engine
+
+
+def _reclaim(engine: Engine, *, vacuum: bool) -> None:
+    """After a deletion: SQLite's write-ahead log still holds the deleted rows' pages until a
+    checkpoint, and the file keeps its size until a VACUUM; PostgreSQL keeps dead rows until
+    its VACUUM. Best effort: a reader holding the log open only delays its truncation."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        if engine.dialect.name == "sqlite":
+            if vacuum:
+                connection.exec_driver_sql("VACUUM")
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        elif vacuum and engine.dialect.name == "postgresql":
+            connection.exec_driver_sql("VACUUM events")
 
 
 def purge_older_than(days: float, url: str | None = None, now: float | None = None) -> int:
@@ -75,6 +94,8 @@ def purge_older_than(days: float, url: str | None = None, now: float | None = No
         for chunk in range(0, len(senders), 500):
             connection.execute(delete(EVENTS).where(
                 EVENTS.c.sender_id.in_(senders[chunk:chunk + 500])))
+    if senders:
+        _reclaim(engine, vacuum=True)
     return len(senders)
 
 
@@ -86,7 +107,10 @@ def delete_conversation(sender_id: str, url: str | None = None) -> int:
     with engine.begin() as connection:
         if not engine.dialect.has_table(connection, "events"):
             return 0
-        return connection.execute(delete(EVENTS).where(EVENTS.c.sender_id.in_(stored_as))).rowcount
+        deleted = connection.execute(delete(EVENTS).where(EVENTS.c.sender_id.in_(stored_as))).rowcount
+    if deleted:
+        _reclaim(engine, vacuum=False)  # one person's request: out of the log now, no rewrite
+    return deleted
 
 
 app = typer.Typer(help="Stored conversations (retention).", no_args_is_help=True)

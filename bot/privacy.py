@@ -63,12 +63,13 @@ def _sender_key() -> bytes:
     configured = os.environ.get("HELPLINE_SENDER_KEY")
     if configured:
         return configured.encode()
-    KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with KEY_FILE.open("xb") as handle:  # only the first process creates it
+    KEY_FILE.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:  # only the first process creates it, readable by its owner only
+        descriptor = os.open(KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
             handle.write(secrets.token_hex(32).encode())
     except FileExistsError:
-        pass
+        KEY_FILE.chmod(0o600)  # one made before this rule
     return KEY_FILE.read_bytes().strip()
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 from collections.abc import Callable, Reversible
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -148,6 +149,12 @@ class HelplineTrackerStore(SQLTrackerStore):
             except (sa.exc.OperationalError, sa.exc.ProgrammingError) as error:
                 # another Rasa process starting at the same time created it first
                 logger.info("index %s not created here: %s", index.name, error)
+        if sqlite and self.engine.url.database not in (None, "", ":memory:"):
+            # conversations are for the assistant's eyes only (a -wal or -shm file made later
+            # gets the database file's permissions from SQLite)
+            for suffix in ("", "-wal", "-shm"):
+                if os.path.exists(self.engine.url.database + suffix):
+                    os.chmod(self.engine.url.database + suffix, 0o600)
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The latest session of a conversation, or None for a new sender."""

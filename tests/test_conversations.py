@@ -109,3 +109,24 @@ def test_without_a_sql_tracker_store_deleting_fails_loudly(tmp_path: Path, monke
     monkeypatch.setenv("HELPLINE_ENDPOINTS", str(endpoints))
     with pytest.raises(LookupError, match="no SQL tracker store"):
         delete_conversation("ana")
+
+
+async def test_deleted_text_leaves_the_sqlite_file_and_its_log_and_purge_gives_the_space_back(
+        tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    store, _ = _store(url)  # WAL mode, as Rasa runs it
+    secret = "sekreti-im-" + "x" * 2000
+    for n in range(40):
+        tracker = DialogueStateTracker.from_events(f"old-{n}", [
+            UserUttered(f"{secret} {n}", {"name": "greet", "confidence": 1.0}, timestamp=time.time() - 90 * DAY)])
+        await store.save(tracker)
+    await _save(store, "ana-secret", age_days=0)
+    files = [tmp_path / "tracker.db", tmp_path / "tracker.db-wal"]
+    size_before = sum(path.stat().st_size for path in files if path.exists())
+    assert purge_older_than(30, url) == 40
+    assert delete_conversation("ana-secret", url) == 2
+    for path in files:
+        data = path.read_bytes() if path.exists() else b""
+        assert b"sekreti-im" not in data, path.name
+    assert sum(path.stat().st_size for path in files if path.exists()) < size_before / 2
+    assert await store.retrieve("old-1") is None

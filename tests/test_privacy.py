@@ -57,3 +57,21 @@ def test_the_guard_redacts_what_rasa_will_see() -> None:
 def test_look_alike_and_invisible_characters_do_not_hide_an_identifier(text: str, secret: str) -> None:
     cleaned = sanitise(f"kontakti: {text}", offered_payloads())
     assert secret not in cleaned and "[" in cleaned, cleaned
+
+
+def test_the_sender_key_file_is_made_readable_by_its_owner_only(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot import privacy
+
+    monkeypatch.delenv("HELPLINE_SENDER_KEY", raising=False)
+    monkeypatch.setattr(privacy, "KEY_FILE", tmp_path / "var" / "sender.key")
+    privacy._sender_key.cache_clear()
+    try:
+        first = privacy.hash_sender("ana")
+        assert (tmp_path / "var" / "sender.key").stat().st_mode & 0o777 == 0o600
+        privacy._sender_key.cache_clear()
+        assert privacy.hash_sender("ana") == first  # the same key on the next start
+        monkeypatch.setenv("HELPLINE_SENDER_KEY", "from-the-environment")
+        privacy._sender_key.cache_clear()
+        assert privacy.hash_sender("ana") != first
+    finally:
+        privacy._sender_key.cache_clear()

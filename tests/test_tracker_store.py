@@ -200,3 +200,11 @@ async def test_a_full_tracker_saved_back_doubles_nothing(database_url: str) -> N
     full.update(SlotSet("language", "en"))  # what Rasa's HTTP API does when an event is appended
     await store.save(full)
     assert len(_rows(database_url, "ana")) == before + 1
+
+
+async def test_a_sqlite_file_of_conversations_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "tracker.db"
+    store = _store(f"sqlite:///{path}")
+    await store.save(_new_conversation("ana"))
+    for name in ("tracker.db", "tracker.db-wal"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o600, name
