@@ -59,6 +59,14 @@ ALLOWED_METADATA = frozenset({"language", "channel"})
 MAX_METADATA_CHARS = 32
 
 
+def refusal_text(raw: str, refusal: str) -> str:
+    """The answer to a message that is not processed (TOO_LONG, TOO_FAST): the refusal with the
+    numbers, or the emergency answer when the message signals danger."""
+    if danger_signals(clean(raw[:DANGER_SCAN_CHARS])):
+        return bilingual_text("utter_emergency")
+    return f"{refusal}\n{safety_line()}"
+
+
 def small_metadata(metadata: Any) -> dict[str, str]:
     """The allowed keys of a message's metadata with short string values; the rest is dropped,
     so a client cannot store phone numbers, e-mails or megabytes beside its messages."""
@@ -152,9 +160,7 @@ def guard(on_new_message: OnNewMessage, limiter: RateLimiter | None = None) -> O
         if refusal is None and not limiter.allow(str(message.sender_id)):
             refusal = TOO_FAST
         if refusal:  # not processed; a person in danger still gets the emergency answer
-            danger = danger_signals(clean(raw[:DANGER_SCAN_CHARS]))
-            text = bilingual_text("utter_emergency") if danger else f"{refusal}\n{safety_line()}"
-            await message.output_channel.send_text_message(message.sender_id, text)
+            await message.output_channel.send_text_message(message.sender_id, refusal_text(raw, refusal))
             return None
         message.text = sanitise(raw, offered_payloads())
         message.metadata = small_metadata(message.metadata)
