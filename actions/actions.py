@@ -60,10 +60,21 @@ def question(tracker: Tracker) -> answers.Question:
                             ranking, entity(tracker, "country"), entity(tracker, "card"), entity(tracker, "topic"))
 
 
+def previous_action(tracker: Tracker) -> str | None:
+    """The action that answered the message before this one."""
+    users = 0
+    for event in reversed(tracker.events):
+        users += event.get("event") == "user"
+        if users and event.get("event") == "action" and event.get("name") != "action_listen":
+            return event.get("name")
+    return None
+
+
 def context(tracker: Tracker) -> answers.Context:
     return answers.Context(tracker.get_slot("last_card"), tracker.get_slot("country"),
                            tracker.get_slot("location"), tracker.get_slot("asker"),
-                           bool(tracker.get_slot("minor")))
+                           bool(tracker.get_slot("minor")),
+                           last_card_shown=previous_action(tracker) != ActionEmergency.NAME)
 
 
 def send(dispatcher: CollectingDispatcher, reply: answers.Reply) -> list[EventType]:
@@ -119,8 +130,10 @@ class ActionAnswerQuestion(Action):
 class ActionEmergency(Action):
     """Emergency numbers first, fitted to where the person is and who is at risk."""
 
+    NAME = "action_emergency"
+
     def name(self) -> str:
-        return "action_emergency"
+        return self.NAME
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
@@ -139,13 +152,13 @@ class ActionEmergency(Action):
             logger.exception("knowledge store unavailable; sending the domain's emergency numbers")
             dispatcher.utter_message(response="utter_emergency")
             return [SlotSet("language", language)]
-        events: list[EventType] = [SlotSet("language", language),
-                                   SlotSet("last_card", help_card(snapshot, situation))]
         asked = question(tracker)
         card = snapshot.card(asked.ranking[0][0]) if asked.ranking else None
-        if card and asked.ranking[0][1] >= CARD_AFTER_EMERGENCY:
-            events += send(dispatcher, answers.render(card, language))
-        return events
+        shown = card if card and asked.ranking[0][1] >= CARD_AFTER_EMERGENCY else None
+        events = send(dispatcher, answers.render(shown, language)) if shown else []
+        # follow-ups ("what can he do there?") go on from whom to call in that country, if known
+        last = help_card(snapshot, situation) or (shown.key if shown else None)
+        return [*events, SlotSet("language", language), SlotSet("last_card", last)]
 
 
 class ActionSwitchLanguage(Action):

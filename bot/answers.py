@@ -156,6 +156,12 @@ class Context:
     location: str | None = None  # "abroad" / "albania" (slot)
     asker: str | None = None
     minor: bool = False
+    # whether last_card was the previous answer (an emergency reply remembers whom to call in
+    # that country as last_card without showing it)
+    last_card_shown: bool = True
+
+    def just_answered(self, card: Card) -> bool:
+        return self.last_card_shown and card.key == self.last_card
 
 
 @dataclass(frozen=True)
@@ -438,6 +444,8 @@ def answer_question(snapshot: Snapshot, question: Question, language: Lang, cont
     if question.topic:
         return topic_menu(snapshot, question.topic, language, question.country or context.country)
     followed = follow_up(snapshot, question, context)
+    if followed and context.just_answered(followed[0]):
+        return clarify_or_fallback(snapshot, question, context, language, exclude=followed[0].key)
     if followed:
         card, preface = followed
         note = LABELS[preface].get(language).format(country=country_name(question.country or "", language)) \
@@ -461,6 +469,8 @@ def answer_question(snapshot: Snapshot, question: Question, language: Lang, cont
             return clarify_or_fallback(snapshot, question, context, language, ranked)
         best = main
     card = _for_country(snapshot, _for_aspect(snapshot, best, question, context), question, context)
+    if context.just_answered(card):  # the same text again answers nothing new: offer the others
+        return clarify_or_fallback(snapshot, question, context, language, ranked, exclude=card.key)
     reply = render(card, language, preface=_other_country_note(card, question.country, language),
                    verdict=(card.subject, card.aspect) == (best.subject, best.aspect) and p >= VERDICT_CONFIDENCE)
     related = [c for c, _, q in ranked[1:] if q >= RELATED_CONFIDENCE and c.subject != card.subject]
@@ -491,12 +501,15 @@ def _main_card(ranked: list[tuple[Card, float, float]]) -> Card | None:
 
 
 def clarify_or_fallback(snapshot: Snapshot, question: Question, context: Context, language: Lang,
-                        ranked: list[tuple[Card, float, float]] | None = None) -> Reply:
-    """The closest cards as buttons, or the fallback with the topics when nothing is close."""
+                        ranked: list[tuple[Card, float, float]] | None = None,
+                        exclude: str | None = None) -> Reply:
+    """The closest cards as buttons, or the fallback with the topics when nothing is close;
+    never the card `exclude` (the answer just given)."""
     ranked = ranked if ranked is not None else ranked_cards(snapshot, question, context)
     close = [card for card, _, p in ranked if p >= CHOICE_MIN_CONFIDENCE]
-    choices = list(_distinct_subjects(_for_country(snapshot, c, question, context) for c in close))[:MAX_CHOICES]
-    if len(choices) >= 2:
+    placed = (_for_country(snapshot, c, question, context) for c in close)
+    choices = list(_distinct_subjects(c for c in placed if c.key != exclude))[:MAX_CHOICES]
+    if len(choices) >= 2 or (choices and exclude):  # after an answer, another card only if chosen
         return clarify(choices, language)
     if choices:
         return render(choices[0], language)

@@ -29,7 +29,7 @@ def tracker(text: str, *, language: str | None = None, intent: str | None = "ask
             confidence: float = 0.9, guess: str | None = None, best: str | None = None,
             ranking: list[tuple[str, float]] | None = None, entities: dict[str, Any] | None = None,
             slots: dict[str, Any] | None = None, signals: list[str] | None = None,
-            danger_hint: bool = False) -> Tracker:
+            danger_hint: bool = False, answered_by: str | None = None) -> Tracker:
     """A tracker as the action server receives it for the latest user message."""
     latest: dict[str, Any] = {
         "text": text,
@@ -48,7 +48,10 @@ def tracker(text: str, *, language: str | None = None, intent: str | None = "ask
         "sender_id": "test-user",
         "slots": {"language": language, "last_card": None, "country": None, "location": None,
                   "asker": None, "minor": None, **(slots or {})},
-        "latest_message": latest, "events": [], "paused": False, "followup_action": None,
+        "latest_message": latest, "paused": False, "followup_action": None,
+        "events": [{"event": "user", "text": "before"}, {"event": "action", "name": answered_by},
+                   {"event": "action", "name": "action_listen"}, {"event": "user", "text": text}]
+        if answered_by else [],
         "active_loop": {}, "latest_action_name": None,
     })
 
@@ -182,6 +185,26 @@ async def test_an_emergency_abroad_gets_that_countrys_numbers_first() -> None:
     assert "[116 006](tel:116006)" in text and "embassy or consulate in Italy" in text
     assert text.endswith("We believe you, and you are not alone.")
     assert slots(events) == {"language": "en", "last_card": "help_abroad_it"}
+
+
+async def test_after_an_emergency_with_its_card_the_follow_ups_go_on_from_whom_to_call_there() -> None:
+    messages, events = await run(actions.ActionEmergency(), tracker(
+        "my brother is in italy, his boss took his passport", language="en", intent="report_emergency",
+        signals=["documents_taken"], ranking=[("work_it", 0.9)]))
+    assert len(messages) == 2  # the emergency reply, then the card the message was close to
+    assert slots(events)["last_card"] == "help_abroad_it"
+
+
+async def test_the_card_an_emergency_remembered_is_shown_when_asked_for_but_an_answer_is_not_repeated() -> None:
+    after = {"ranking": [("help_abroad_it", 0.8), ("work_it", 0.1)], "language": "en",
+             "slots": {"last_card": "help_abroad_it", "country": "IT", "location": "abroad"}}
+    _, events = await run(actions.ActionAnswerQuestion(), tracker(
+        "what can he do there?", answered_by="action_emergency", **after))
+    assert slots(events)["last_card"] == "help_abroad_it"
+    messages, events = await run(actions.ActionAnswerQuestion(), tracker(
+        "what can he do there?", answered_by="action_answer_question", **after))
+    assert "last_card" not in slots(events) or slots(events)["last_card"] != "help_abroad_it"
+    assert "help_abroad_it" not in str(messages)
 
 
 async def test_an_emergency_for_a_child_written_by_a_parent() -> None:
