@@ -6,6 +6,8 @@
 - A request body over MAX_BODY_BYTES is refused with 413 (Sanic's default is 100 MB: a few such
   bodies took Rasa's memory past a gigabyte).
 - `GET /` answers without Rasa's version (it tells an attacker which advisories apply).
+- The origins given with `--cors` are recorded in CORS_ORIGINS, for the socket.io channel's
+  Origin check (Rasa applies them to HTTP only).
 - Action responses are validated by a validator built once, as below.
 
 Rasa checks every response of the action server with `jsonschema.validate()`, which first
@@ -17,11 +19,14 @@ validator once; responses are checked exactly as before (the same errors, the sa
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 import jsonschema
+import rasa.core.run
 import rasa.server
 from jsonschema.exceptions import best_match
 from rasa.core.actions.action import RemoteAction
@@ -31,6 +36,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 MAX_BODY_BYTES = 64 * 1024  # the longest message allowed is 2,000 characters
+CORS_ORIGINS: list[str] | None = None  # Rasa's --cors, once it has configured its app
 
 
 @lru_cache(maxsize=1)
@@ -66,11 +72,25 @@ def add_root_route(app: Sanic) -> None:
         return response.text("ok")
 
 
+def record_cors(configure_app: Callable[..., Any]) -> Callable[..., Any]:
+    """rasa.core.run.configure_app, keeping its `cors` argument in CORS_ORIGINS first."""
+
+    @functools.wraps(configure_app)
+    def configure(input_channels: Any = None, cors: str | list[str] | None = None, *args: Any,
+                  **kwargs: Any) -> Any:
+        global CORS_ORIGINS
+        CORS_ORIGINS = [cors] if isinstance(cors, str) else list(cors or [])
+        return configure_app(input_channels, cors, *args, **kwargs)
+
+    return configure
+
+
 def apply_fixes() -> None:
     """The fixes above, before Rasa reads its environment or builds its server."""
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_BODY_BYTES))
     rasa.server.add_root_route = add_root_route
+    rasa.core.run.configure_app = record_cors(rasa.core.run.configure_app)
     cache_action_response_validator()
 
 

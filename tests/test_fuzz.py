@@ -55,9 +55,19 @@ def _mutations(rng: random.Random, count: int) -> list[str]:
     return texts
 
 
+ALLOWED_ORIGIN = "http://widget.example"
+
+
+class _ServersForOnePage(Servers):
+    """The servers with Rasa's --cors for one web page, as scripts/run.sh starts them."""
+
+    def rasa_options(self) -> list[str]:
+        return ["--cors", ALLOWED_ORIGIN]
+
+
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    running = Servers.with_tracker_store(tmp_path_factory.mktemp("fuzz"))
+    running = _ServersForOnePage.with_tracker_store(tmp_path_factory.mktemp("fuzz"))
     try:
         running.start()
         yield running
@@ -161,3 +171,44 @@ def test_metadata_is_not_stored_except_short_allowed_values(servers: Servers) ->
 def test_the_root_route_answers_without_the_version(servers: Servers) -> None:
     response = requests.get(f"{servers.url}/", timeout=10)
     assert response.status_code == 200 and "Rasa" not in response.text and "3.6" not in response.text
+
+
+def test_socketio_checks_the_origin_and_answers_malformed_events(servers: Servers) -> None:
+    async def connects(origin: str | None) -> bool:
+        client = socketio.AsyncClient(reconnection=False)
+        try:
+            await client.connect(servers.url, socketio_path="/socket.io", transports=["polling"],
+                                 headers={"Origin": origin} if origin else {})
+        except socketio.exceptions.ConnectionError:
+            return False
+        await client.disconnect()
+        return True
+
+    async def errors_and_answers() -> tuple[list[str], list[str]]:
+        client = socketio.AsyncClient(reconnection=False)
+        errors: list[str] = []
+        answers: list[str] = []
+        client.on("error", lambda data: errors.append(json.dumps(data)))
+        client.on("bot_uttered", lambda data: answers.append(json.dumps(data)))
+        await client.connect(servers.url, socketio_path="/socket.io", transports=["polling"])
+        mine, other = uuid.uuid4().hex, uuid.uuid4().hex
+        for bad in ("text", 5, None, {"session_id": 5}, {"session_id": "../x"}):
+            await client.emit("session_request", bad)
+        await client.emit("session_request", {"session_id": mine})
+        for bad in ("text", 5, {"message": 5, "session_id": mine}, {"message": "hi", "session_id": other}):
+            await client.emit("user_uttered", bad)  # the last: a session this socket did not join
+        await client.emit("user_uttered", {"message": "Përshëndetje", "session_id": mine})
+        for _ in range(100):
+            if answers:
+                break
+            await asyncio.sleep(0.1)
+        await client.disconnect()
+        return errors, answers
+
+    assert asyncio.run(connects(None)) and asyncio.run(connects(ALLOWED_ORIGIN))
+    assert not asyncio.run(connects("https://evil.example"))
+    before = _stored_events(servers)
+    errors, answers = asyncio.run(errors_and_answers())
+    assert len(errors) == 9 and all("expected" in e for e in errors), errors
+    assert answers, "the well-formed message after them got no answer"
+    assert _stored_events(servers) - before <= 12  # the one good turn only (its events), nothing else

@@ -10,6 +10,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+import rasa.core.run
 import rasa.server
 from rasa.core.actions.action import RemoteAction
 from rasa.core.utils import AvailableEndpoints
@@ -66,6 +67,7 @@ def test_the_fixes_turn_telemetry_off_and_limit_bodies_unless_configured(monkeyp
     # restored afterwards, so that the other tests see Rasa as shipped
     monkeypatch.setattr(rasa.server, "add_root_route", rasa.server.add_root_route)
     monkeypatch.setattr(RemoteAction, "_validate_action_result", RemoteAction._validate_action_result)
+    monkeypatch.setattr(rasa.core.run, "configure_app", rasa.core.run.configure_app)
     launcher.apply_fixes()
     assert os.environ["RASA_TELEMETRY_ENABLED"] == "false"
     assert os.environ["SANIC_REQUEST_MAX_SIZE"] == "1000"  # an operator's setting wins

@@ -1,12 +1,39 @@
-"""Socket.IO channel (the web widget's) with the message guard."""
+"""Socket.IO channel (the web widget's) with the message guard and checked events.
+
+Rasa's socketio channel accepts a connection from any web page, and answers a malformed event
+(a payload that is not an object, a session id that is not a string, a number as the message)
+with silence and an unhandled error in its log. Here:
+- a browser connection is accepted only from the origins Rasa was started with (`--cors`,
+  bot/launcher.py records them); a client that sends no Origin (not a browser) is not affected;
+- `session_request` and `user_uttered` must be objects with a session id of the widget's form
+  (32 hex characters) and a string message; anything else gets an `error` event that says what
+  was expected, and nothing is processed or stored;
+- a socket sends only for the session it joined with `session_request`.
+"""
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
 
-from rasa.core.channels.socketio import SocketIOInput
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 
+from bot import launcher
 from bot.channels.guard import OnNewMessage, guard
+
+logger = logging.getLogger(__name__)
+SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
+EXPECTED = 'expected {"session_id": "<32 hex characters>", "message": "<text>"} after a session_request'
+
+
+def origin_allowed(origin: str | None, allowed: list[str] | None) -> bool:
+    """Whether a connection from `origin` may open: always without an Origin header or without
+    configured origins (Rasa's own behaviour), otherwise only from a listed one or with "*"."""
+    if not origin or not allowed or "*" in allowed:
+        return True
+    return origin.rstrip("/") in {a.rstrip("/") for a in allowed}
 
 
 class HardenedSocketIOInput(SocketIOInput):
@@ -17,4 +44,45 @@ class HardenedSocketIOInput(SocketIOInput):
         return "socketio"
 
     def blueprint(self, on_new_message: OnNewMessage) -> Any:
-        return super().blueprint(guard(on_new_message))
+        handle = guard(on_new_message)
+        blueprint = super().blueprint(handle)
+        sio = self.sio
+        assert sio is not None  # set by Rasa's blueprint()
+        joined: dict[str, str] = {}  # socket id -> the session it asked for
+
+        async def refuse(sid: str, reason: str) -> None:
+            await sio.emit("error", {"error": reason}, room=sid)
+
+        async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
+            if origin_allowed(environ.get("HTTP_ORIGIN"), launcher.CORS_ORIGINS):
+                return True
+            logger.info("socket.io connection refused: origin not allowed")
+            return False
+
+        async def disconnect(sid: str) -> None:
+            joined.pop(sid, None)
+
+        async def session_request(sid: str, data: Any = None) -> None:
+            session = data.get("session_id") if isinstance(data, dict) else None
+            if not isinstance(session, str) or not SESSION_ID.match(session):
+                await refuse(sid, 'expected {"session_id": "<32 hex characters>"}')
+                return
+            for room in [r for r in sio.rooms(sid, namespace=self.namespace) if r not in (sid, session)]:
+                sio.leave_room(sid, room, namespace=self.namespace)
+            sio.enter_room(sid, session, namespace=self.namespace)
+            joined[sid] = session
+            await sio.emit("session_confirm", session, room=sid)
+
+        async def user_uttered(sid: str, data: Any = None) -> None:
+            session = data.get("session_id") if isinstance(data, dict) else None
+            message = data.get("message") if isinstance(data, dict) else None
+            if session is None or session != joined.get(sid) or not isinstance(message, str):
+                await refuse(sid, EXPECTED)
+                return
+            await handle(UserMessage(message, SocketIOOutput(sio, self.bot_message_evt), session,
+                                     input_channel=self.name(), metadata=data.get(self.metadata_key)))
+
+        for event, handler in (("connect", connect), ("disconnect", disconnect),
+                               ("session_request", session_request), (self.user_message_evt, user_uttered)):
+            sio.on(event, handler, namespace=self.namespace)
+        return blueprint
