@@ -25,6 +25,10 @@ from e2e_support import ROOT, language_of
 from PIL import Image
 from web_support import AXE_JS, CHROMIUM, CHROMIUM_ARGS, WebServers, build_widget
 
+from bot.emergency_reply import numbers_for
+from bot.knowledge.model import Snapshot
+from bot.phones import tel_target
+
 pytestmark = pytest.mark.e2e
 
 ALBANIAN_QUESTION = "Si mund të punoj ligjërisht jashtë vendit?"
@@ -519,14 +523,22 @@ def test_html_is_shown_as_text_and_the_page_is_locked_down(desktop: Widget) -> N
     assert injected != "1", "an inline script ran despite the Content-Security-Policy"
 
 
-def test_server_headers_and_no_request_logging(servers: WebServers) -> None:
+def test_server_headers_and_no_request_logging(servers: WebServers, snapshot: Snapshot) -> None:
     secret = "query-text-that-must-not-be-logged"
     page = requests.get(f"{servers.web_url}/?q={secret}", timeout=10)
     assert page.status_code == 200
     assert page.headers["X-Frame-Options"] == "DENY"
     assert page.headers["Cache-Control"] == "no-store"
     config = requests.get(f"{servers.web_url}/widget/config.json", timeout=10)
-    assert config.json() == {"rasaUrl": servers.url, "exitUrl": EXIT_URL}
+    content = config.json()
+    assert {key: content[key] for key in ("rasaUrl", "exitUrl")} == {"rasaUrl": servers.url,
+                                                                     "exitUrl": EXIT_URL}
+    numbers = numbers_for(snapshot, None)  # the knowledge store, where each number is written once
+    assert content["help"] == {
+        "emergency": {"text": numbers.emergency.phone, "tel": tel_target(numbers.emergency.phone or "")},
+        "helpline": {"text": numbers.trafficking_line.phone,
+                     "tel": tel_target(numbers.trafficking_line.phone or "")}}
+    assert [t["en"] for t in content["topics"]] == [t.title.en for t in snapshot.button_topics]
     assert config.headers["Access-Control-Allow-Origin"] == "*"
     script = requests.get(f"{servers.web_url}/widget/widget.js", timeout=10)
     assert script.status_code == 200 and "javascript" in script.headers["Content-Type"]
