@@ -677,13 +677,15 @@ def test_help_and_the_first_screen_before_anything_is_typed(screen: Widget, snap
     assert visible_texts(calls) == [numbers.emergency.phone, numbers.trafficking_line.phone]
 
     greeting = page.locator(".hlw-greeting .hlw-bubble")
+    assert page.locator(".hlw-log").evaluate("(log) => log.scrollTop") == 0, "read from the greeting"
     assert "asistent automatik" in greeting.locator('[lang="sq"]').inner_text()
     assert "automated assistant" in greeting.locator('[lang="en"]').inner_text()
     topics = page.locator(".hlw-greeting .hlw-reply")
     assert visible_texts(topics) == [t.title.sq for t in snapshot.button_topics]
     summary = page.locator(".hlw-notice")
     assert "në server (deri në 30 ditë)" in summary.inner_text()
-    screen.screenshot(f"widget-first-screen-{page.viewport_size['width']}.png")
+    width = page.viewport_size["width"]
+    screen.screenshot(f"widget-first-screen-{width}.png", readme=width == PHONE["width"])
 
     summary.get_by_role("button", name="Më shumë").click()
     notice = page.locator(".hlw-privacy")
@@ -733,7 +735,11 @@ def test_the_emergency_reply_stands_apart_with_a_call_button(screen: Widget, sna
     call_box = call.bounding_box()
     assert call_box and call_box["height"] >= 44
     assert page.locator(".hlw-bot:not(.hlw-emergency) a.hlw-call").count() == 0
-    screen.screenshot(f"widget-emergency-{screen.page.viewport_size['width']}.png")
+    top, log = first.bounding_box(), page.locator(".hlw-log").bounding_box()
+    assert top and log and log["y"] <= top["y"] < log["y"] + log["height"] / 2, \
+        "the numbers to call stay in view while the rest of the reply arrives"
+    width = page.viewport_size["width"]
+    screen.screenshot(f"widget-emergency-{width}.png", readme=width == PHONE["width"])
     page.reload()
     screen.panel.wait_for(state="visible")
     assert page.locator(".hlw-emergency").count() == emergency.count()

@@ -11,7 +11,7 @@ export const STRINGS = {
   sq: {
     launcher: "Bisedo me asistentin",
     unread: "mesazh i ri",
-    title: "Asistenti i migracionit",
+    title: "Asistenti IOM",
     close: "Mbyll bisedën",
     quickExit: "Dil shpejt",
     quickExitHint: "Dil shpejt: Shift+Esc ose Esc dy herë",
@@ -58,7 +58,7 @@ export const STRINGS = {
   en: {
     launcher: "Chat with the assistant",
     unread: "new message",
-    title: "Migration assistant",
+    title: "IOM assistant",
     close: "Close the chat",
     quickExit: "Quick exit",
     quickExitHint: "Quick exit: Shift+Esc or Esc twice",

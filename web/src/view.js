@@ -79,6 +79,7 @@ export class Widget {
     this.typingLimit = null;
     this.statusKey = null;
     this.atEnd = true;
+    this.pinned = null; // the emergency reply kept in view while the rest of it arrives
   }
 
   t(key, lang = this.lang) {
@@ -474,7 +475,9 @@ export class Widget {
   append(entry, { live = false } = {}) {
     this.entries.push(entry);
     this.saveEntries();
-    this.log.append(this.renderEntry(entry, { live }));
+    const item = this.log.appendChild(this.renderEntry(entry, { live }));
+    if (entry.from === "user") this.pinned = null;
+    else if (live && !this.pinned && item.classList.contains("hlw-emergency")) this.pinned = item;
     this.scrollToEnd();
   }
 
@@ -512,9 +515,18 @@ export class Widget {
     return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight <= AT_END_PX;
   }
 
+  /** The newest message in view. Before the first one, the first screen from its greeting;
+   * during an emergency reply, its first lines (the numbers to call now), whatever follows. */
   scrollToEnd() {
-    this.scroller.scrollTop = this.scroller.scrollHeight;
-    this.atEnd = true;
+    const { scroller } = this;
+    if (!this.entries.length) {
+      scroller.scrollTop = 0;
+    } else if (this.pinned) {
+      scroller.scrollTop += this.pinned.getBoundingClientRect().top - scroller.getBoundingClientRect().top - AT_END_PX;
+    } else {
+      scroller.scrollTop = scroller.scrollHeight;
+    }
+    this.atEnd = this.isAtEnd();
   }
 
   askDelete() {
