@@ -69,7 +69,9 @@ export class Widget {
     this.topics = (Array.isArray(options.topics) ? options.topics : []).filter((t) => t
       && typeof t.payload === "string" && LANGUAGES.every((code) => typeof t[code] === "string"));
     this.lang = pickLanguage(storage.get(KEY.lang), options.lang);
-    this.sessionId = storage.get(KEY.session) || newSessionId();
+    const storedSession = storage.get(KEY.session);
+    this.sessionId = storedSession || newSessionId();
+    this.copiedSession = !!storedSession; // from a reload, or copied from another tab
     storage.set(KEY.session, this.sessionId);
     this.entries = this.loadEntries();
     this.bindings = []; // [element, key, attribute] re-labelled on a language change
@@ -147,7 +149,7 @@ export class Widget {
   /** A session id copied from another open tab is that tab's: this one starts its own, without
    * the copied messages (`restored`: their elements). */
   async ownSession(restored) {
-    if (await sessionTaken(this.sessionId)) {
+    if (this.copiedSession && await sessionTaken(this.sessionId)) {
       this.sessionId = newSessionId();
       storage.set(KEY.session, this.sessionId);
       storage.set(KEY.langSet, "");
