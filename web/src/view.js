@@ -317,10 +317,13 @@ export class Widget {
   markFailed(entry) {
     const item = this.bubbles.get(entry.id);
     if (!item || item.querySelector(".hlw-failed")) return;
-    const retry = this.label(h("button", {
-      type: "button", class: "hlw-retry", onclick: () => this.retry(entry),
-    }), "retry");
-    item.append(h("div", { class: "hlw-failed" }, this.label(h("span"), "notSent"), " ", retry));
+    // labelled like the other parts of messages (setLanguage), not bound: they come and go
+    const retry = h("button", {
+      type: "button", class: "hlw-retry", "data-label": "retry", text: this.t("retry"),
+      onclick: () => this.retry(entry),
+    });
+    item.append(h("div", { class: "hlw-failed" },
+      h("span", { "data-label": "notSent", text: this.t("notSent") }), " ", retry));
   }
 
   // -- behaviour --------------------------------------------------------------------------------
@@ -390,6 +393,7 @@ export class Widget {
       el.setAttribute("aria-label", this.t("replies"));
     });
     this.log.querySelectorAll(".hlw-image").forEach((el) => el.setAttribute("alt", this.t("image")));
+    this.log.querySelectorAll("[data-label]").forEach((el) => { el.textContent = this.t(el.dataset.label); });
     this.inputChanged();
   }
 
