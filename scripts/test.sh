@@ -42,6 +42,10 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 ensure_web
 
+log "Web widget: syntax, and unit tests of its connection logic (node --test)"
+(cd "$ROOT/web" && npm run --silent check && npm test --silent >"$VAR/web-test.log" 2>&1) \
+  || { cat "$VAR/web-test.log"; exit 1; }
+
 log "PostgreSQL for the knowledge store's tests (HELPLINE_TEST_PG_URL)"
 start_test_postgres
 

@@ -7,6 +7,10 @@ Run with ``python -m bot.web.server`` (scripts/run.sh does). Settings come from 
   the widget reads it from ``/widget/config.json`` and the Content-Security-Policy allows only it;
 - ``WEB_EXIT_URL``: the neutral page the quick exit goes to (default https://www.google.com/).
 
+``/widget/config.json`` also gives what the widget shows before anything is typed, read from the
+knowledge store (HELPLINE_DB_URL), where every number is written once: the emergency number and
+the helpline for the "In danger?" bar, and the topic buttons.
+
 Every response carries a strict Content-Security-Policy (no inline script or style, connections
 only to this server and the assistant) and the other safety headers. Nothing is logged per
 request: no access log, so no paths, query strings or bodies ever reach a log.
@@ -27,7 +31,12 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from bot.answers import CHOOSE_TOPIC_INTENT
 from bot.conversations import delete_conversation
+from bot.emergency_reply import numbers_for
+from bot.knowledge.model import Contact
+from bot.knowledge.store import KnowledgeStore
+from bot.phones import tel_target
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB_DIR = ROOT / "web"
@@ -140,6 +149,23 @@ def file_response(directory: Path, name: str) -> web.FileResponse:
     return web.FileResponse(path, headers={"Content-Type": content_type})
 
 
+def phone(contact: Contact) -> dict[str, str]:
+    """A number as the widget shows and dials it."""
+    return {"text": contact.phone or "", "tel": tel_target(contact.phone or "")}
+
+
+def first_screen(store: KnowledgeStore) -> dict[str, object]:
+    """The numbers of the "In danger?" bar and the topic buttons, from the knowledge store."""
+    snapshot = store.snapshot()
+    numbers = numbers_for(snapshot, None)
+    return {
+        "help": {"emergency": phone(numbers.emergency), "helpline": phone(numbers.trafficking_line)},
+        "topics": [{"sq": t.title.sq, "en": t.title.en,
+                    "payload": f'/{CHOOSE_TOPIC_INTENT}{json.dumps({"topic": t.key}, separators=(",", ":"))}'}
+                   for t in snapshot.button_topics],
+    }
+
+
 def create_app(settings: Settings) -> web.Application:
     """The web application: demo page, widget files, widget config, health check."""
     app = web.Application()
@@ -158,8 +184,16 @@ def create_app(settings: Settings) -> web.Application:
             raise web.HTTPServiceUnavailable(text="web/dist is not built: npm run build in web/")
         return file_response(DIST_DIR, name)
 
+    store = KnowledgeStore()
+
     async def widget_config(_: web.Request) -> web.StreamResponse:
-        return web.json_response(config)
+        try:
+            loop = asyncio.get_running_loop()
+            content = await loop.run_in_executor(None, first_screen, store)
+        except Exception:  # the chat itself still works; its replies carry the numbers
+            logger.exception("knowledge store unavailable: config.json without the first screen")
+            content = {}
+        return web.json_response({**config, **content})
 
     async def health(_: web.Request) -> web.StreamResponse:
         return web.Response(text="ok")

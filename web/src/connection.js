@@ -1,0 +1,153 @@
+// Connection: Rasa's socketio channel as shipped; the REST channel when the socket can't connect.
+// Every message has an id; each attempt to send it ends in `onSent(id)` or `onFailed(id)`. A
+// failed message is sent again once by itself when the socket (re)connects (and whenever `send`
+// is called for it again: the Retry button); it is never in flight twice.
+
+export const SOCKET_WAIT_MS = 6000; // a message waits this long for the socket, then goes over REST
+
+export class Connection {
+  /**
+   * rasaUrl: URL of the assistant; events: { onBot(raw), onReplyDone(), onSent(id),
+   * onFailed(id), onState(state) }; io: socket.io-client's `io`; fetch: for the REST channel.
+   */
+  constructor({
+    rasaUrl, sessionId, events, io, fetch = (...args) => globalThis.fetch(...args), waitMs = SOCKET_WAIT_MS,
+  }) {
+    const base = rasaUrl.pathname.replace(/\/+$/, "");
+    this.webhook = `${rasaUrl.origin}${base}/webhooks/rest/webhook`;
+    this.sessionId = sessionId;
+    this.events = events;
+    this.fetch = fetch;
+    this.waitMs = waitMs;
+    this.ready = false; // socket connected and session confirmed
+    this.useRest = false; // socket failed to connect: send over REST until it is back
+    this.queue = []; // messages waiting for the socket
+    this.inFlight = new Set(); // ids queued or posted, not yet sent or failed
+    this.failed = new Map(); // id -> { message, resent }: `resent` once the reconnect re-sent it
+    this.waitTimer = null;
+    this.restChain = Promise.resolve();
+    this.closed = false;
+    this.socket = io(rasaUrl.origin, {
+      path: `${base}/socket.io`,
+      reconnectionDelay: 1000,
+      reconnectionDelayMax: 10000,
+      timeout: 10000,
+      withCredentials: false,
+    });
+    this.socket.on("connect", () => {
+      this.socket.emit("session_request", { session_id: this.sessionId });
+    });
+    this.socket.on("session_confirm", (sessionId) => {
+      if (sessionId !== this.sessionId) return;
+      this.ready = true;
+      this.useRest = false;
+      this.events.onState("online");
+      this.flush();
+      for (const [id, entry] of this.failed) {
+        if (entry.resent) continue;
+        entry.resent = true;
+        this.send(id, entry.message);
+      }
+    });
+    this.socket.on("bot_uttered", (raw) => this.events.onBot(raw));
+    this.socket.on("connect_error", () => {
+      this.ready = false;
+      this.useRest = true;
+      this.events.onState("rest");
+      this.flush();
+    });
+    this.socket.on("disconnect", (reason) => {
+      this.ready = false;
+      if (this.closed || reason === "io client disconnect") return; // we closed it on purpose
+      this.events.onState("reconnecting");
+      if (reason === "io server disconnect") this.socket.connect();
+    });
+  }
+
+  /** Sends `message` (a text or a button payload) under `id`, unless it is already on its way. */
+  send(id, message) {
+    if (this.inFlight.has(id)) return;
+    this.inFlight.add(id);
+    this.dispatch(id, message);
+  }
+
+  dispatch(id, message) {
+    if (this.ready) {
+      this.socket.emit("user_uttered", { message, session_id: this.sessionId });
+      this.sent(id);
+    } else if (this.useRest) {
+      this.post(id, message);
+    } else {
+      this.queue.push([id, message]);
+      if (!this.waitTimer) {
+        this.waitTimer = globalThis.setTimeout(() => {
+          this.waitTimer = null;
+          this.useRest = true;
+          this.flush();
+        }, this.waitMs);
+      }
+    }
+  }
+
+  flush() {
+    globalThis.clearTimeout(this.waitTimer);
+    this.waitTimer = null;
+    this.queue.splice(0).forEach(([id, message]) => this.dispatch(id, message));
+  }
+
+  sent(id) {
+    this.inFlight.delete(id);
+    this.failed.delete(id);
+    this.events.onSent(id);
+  }
+
+  post(id, message) {
+    const sender = this.sessionId;
+    this.restChain = this.restChain.then(async () => {
+      let messages;
+      try {
+        const response = await this.fetch(this.webhook, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ sender, message }),
+          credentials: "omit",
+          cache: "no-store",
+          referrerPolicy: "no-referrer",
+        });
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        messages = await response.json();
+      } catch {
+        if (this.closed || sender !== this.sessionId) return;
+        this.inFlight.delete(id);
+        const entry = this.failed.get(id);
+        this.failed.set(id, { message, resent: entry ? entry.resent : false });
+        this.events.onFailed(id);
+        return;
+      }
+      if (this.closed || sender !== this.sessionId) return;
+      this.sent(id);
+      (Array.isArray(messages) ? messages : []).forEach((raw) => this.events.onBot(raw));
+      this.events.onReplyDone();
+    });
+  }
+
+  /** Starts over with a new session id; the socket rejoins so old replies can't arrive. */
+  restart(sessionId) {
+    this.sessionId = sessionId;
+    this.queue = [];
+    this.inFlight.clear();
+    this.failed.clear();
+    this.ready = false;
+    if (this.socket.connected) {
+      this.socket.disconnect();
+      this.socket.connect();
+    }
+  }
+
+  close() {
+    this.closed = true;
+    this.queue = [];
+    globalThis.clearTimeout(this.waitTimer);
+    this.socket.disconnect();
+  }
+}

@@ -1,0 +1,213 @@
+// Unit tests of the widget's connection logic (node --test): the socket, the REST fallback,
+// re-sending after a failure, and never sending one message twice. The socket and fetch are
+// fakes driven by the test; the browser tests (tests/test_widget.py) use the real ones.
+import assert from "node:assert/strict";
+import { beforeEach, mock, test } from "node:test";
+import { Connection, SOCKET_WAIT_MS } from "../src/connection.js";
+
+class FakeSocket {
+  constructor() {
+    this.handlers = {};
+    this.emitted = [];
+    this.connected = false;
+  }
+
+  on(event, handler) {
+    this.handlers[event] = handler;
+  }
+
+  emit(event, data) {
+    this.emitted.push([event, data]);
+  }
+
+  /** The server side: connect and confirm the session the client asked for. */
+  accept() {
+    this.connected = true;
+    this.handlers.connect();
+    const [, request] = this.emitted.filter(([event]) => event === "session_request").at(-1);
+    this.handlers.session_confirm(request.session_id);
+  }
+
+  fail() {
+    this.connected = false;
+    this.handlers.connect_error(new Error("refused"));
+  }
+
+  drop() {
+    this.connected = false;
+    this.handlers.disconnect("transport close");
+  }
+
+  connect() {}
+
+  disconnect() {
+    this.connected = false;
+  }
+
+  uttered() {
+    return this.emitted.filter(([event]) => event === "user_uttered").map(([, data]) => data);
+  }
+}
+
+/** fetch that answers each POST when the test says so: `reply(list)` or `refuse()`. */
+class FakeRest {
+  constructor() {
+    this.posts = [];
+    this.fetch = (url, init) => new Promise((resolve, reject) => {
+      this.posts.push({
+        url,
+        body: JSON.parse(init.body),
+        reply: (messages) => resolve({ ok: true, json: async () => messages }),
+        refuse: () => reject(new TypeError("Failed to fetch")),
+      });
+    });
+  }
+
+  async answer(index, messages) {
+    this.posts[index].reply(messages);
+    await settle();
+  }
+
+  async refuse(index) {
+    this.posts[index].refuse();
+    await settle();
+  }
+}
+
+const settle = () => new Promise((resolve) => { setImmediate(resolve); });
+
+let socket;
+let rest;
+let seen;
+
+function connection(sessionId = "a1") {
+  socket = new FakeSocket();
+  rest = new FakeRest();
+  seen = { bot: [], sent: [], failed: [], done: 0, states: [] };
+  return new Connection({
+    rasaUrl: new URL("https://rasa.example.org/chat/"),
+    sessionId,
+    io: () => socket,
+    fetch: rest.fetch,
+    events: {
+      onBot: (raw) => seen.bot.push(raw.text),
+      onReplyDone: () => { seen.done += 1; },
+      onSent: (id) => seen.sent.push(id),
+      onFailed: (id) => seen.failed.push(id),
+      onState: (state) => seen.states.push(state),
+    },
+  });
+}
+
+beforeEach(() => mock.timers.reset());
+
+test("over the socket once it confirmed the session", () => {
+  const chat = connection();
+  chat.send("m1", "too early");
+  assert.deepEqual(socket.uttered(), [], "nothing goes out before the session is confirmed");
+  socket.accept();
+  chat.send("m2", "hello");
+  assert.deepEqual(socket.uttered(), [
+    { message: "too early", session_id: "a1" }, { message: "hello", session_id: "a1" }]);
+  assert.deepEqual(seen.sent, ["m1", "m2"]);
+  assert.deepEqual(rest.posts, []);
+});
+
+test("over REST when the socket cannot connect, with the replies in order", async () => {
+  const chat = connection();
+  chat.send("m1", "hello");
+  socket.fail();
+  assert.equal(rest.posts.length, 0, "posted in order, after the queue was flushed");
+  await settle();
+  assert.equal(rest.posts.length, 1);
+  assert.equal(rest.posts[0].url, "https://rasa.example.org/chat/webhooks/rest/webhook");
+  assert.deepEqual(rest.posts[0].body, { sender: "a1", message: "hello" });
+  await rest.answer(0, [{ text: "one" }, { text: "two" }]);
+  assert.deepEqual(seen.bot, ["one", "two"]);
+  assert.deepEqual(seen.sent, ["m1"]);
+  assert.equal(seen.done, 1);
+});
+
+test("a message waits a while for the socket, then goes over REST", async () => {
+  mock.timers.enable({ apis: ["setTimeout"] });
+  const chat = connection();
+  chat.send("m1", "hello");
+  mock.timers.tick(SOCKET_WAIT_MS - 1);
+  await settle();
+  assert.equal(rest.posts.length, 0);
+  mock.timers.tick(1);
+  await settle();
+  assert.equal(rest.posts.length, 1);
+  socket.accept(); // the socket comes later: the message is not sent a second time
+  assert.deepEqual(socket.uttered(), []);
+});
+
+test("a failed message is re-sent once when the socket comes back, never twice", async () => {
+  const chat = connection();
+  socket.fail();
+  chat.send("m1", "me kane marre pasaporten");
+  await settle();
+  await rest.refuse(0);
+  assert.deepEqual(seen.failed, ["m1"]);
+  socket.accept();
+  assert.deepEqual(socket.uttered(), [{ message: "me kane marre pasaporten", session_id: "a1" }]);
+  assert.deepEqual(seen.sent, ["m1"]);
+  socket.drop();
+  socket.accept();
+  assert.equal(socket.uttered().length, 1, "a second reconnect sends nothing again");
+});
+
+test("the automatic re-send happens once even when it fails too; Retry still works", async () => {
+  const chat = connection();
+  socket.fail();
+  chat.send("m1", "help");
+  await settle();
+  await rest.refuse(0);
+  socket.accept(); // connected, the re-send is on its way ...
+  assert.equal(socket.uttered().length, 1);
+  socket.drop();
+  socket.fail();
+  chat.send("m2", "again");
+  await settle();
+  await rest.refuse(1);
+  socket.accept(); // m2 is re-sent by itself, m1 (sent already) is not
+  assert.deepEqual(socket.uttered().map((u) => u.message), ["help", "again"]);
+  socket.fail();
+  chat.send("m3", "third");
+  await settle();
+  await rest.refuse(2);
+  chat.send("m3", "third"); // the Retry button, still offline
+  await settle();
+  assert.equal(rest.posts.length, 4);
+  await rest.refuse(3);
+  socket.accept(); // m3 was never re-sent by a reconnect: once now
+  assert.deepEqual(socket.uttered().map((u) => u.message), ["help", "again", "third"]);
+});
+
+test("a message on its way is not sent again (a double tap on Retry)", async () => {
+  const chat = connection();
+  socket.fail();
+  chat.send("m1", "hello");
+  chat.send("m1", "hello");
+  await settle();
+  assert.equal(rest.posts.length, 1);
+  await rest.answer(0, []);
+  assert.deepEqual(seen.sent, ["m1"]);
+});
+
+test("after a restart no reply of the old session is shown and nothing old is re-sent", async () => {
+  const chat = connection();
+  socket.fail();
+  chat.send("m1", "old question");
+  await settle();
+  await rest.refuse(0);
+  chat.send("m2", "another old one");
+  await settle();
+  chat.restart("b2");
+  await rest.answer(1, [{ text: "old answer" }]);
+  assert.deepEqual(seen.bot, []);
+  socket.accept();
+  assert.deepEqual(socket.uttered(), [], "the failed message of the old session stays unsent");
+  chat.send("m3", "new");
+  assert.deepEqual(socket.uttered(), [{ message: "new", session_id: "b2" }]);
+});
