@@ -8,9 +8,39 @@ ensure_knowledge
 ensure_model
 ensure_web
 
+LOGS="${HELPLINE_LOG_DIR:-$VAR}"   # rasa.log, actions.log, web.log: appended, rotated past 10 MB
+mkdir -p "$LOGS"
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+cleanup() {  # the supervisors first (so nothing is restarted), then what they run
+  trap - EXIT INT TERM
+  local pid children=()
+  for pid in "${pids[@]}"; do children+=($(pgrep -P "$pid" || true)); done
+  for pid in "${pids[@]}" "${children[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
 trap cleanup EXIT INT TERM
+
+rotate_log() {  # log file: keeps one previous file of 10 MB at most
+  if [ -f "$1" ] && [ "$(stat -c %s "$1")" -gt $((10 * 1024 * 1024)) ]; then mv -f "$1" "$1.1"; fi
+}
+
+# Runs a command again whenever it exits, so that one crashed process does not take the others
+# down: after 1 s, then 2, 4 ... up to 30 s while it keeps failing at once (back to 1 s once it
+# has run for a minute). Its output is appended to its log, never truncated.
+supervise() {  # name, log file, command...
+  local name="$1" file="$2" delay=1 started status
+  shift 2
+  while true; do
+    rotate_log "$file"
+    started=$SECONDS
+    status=0
+    "$@" >>"$file" 2>&1 || status=$?
+    if (( SECONDS - started >= 60 )); then delay=1; fi
+    log "$name stopped (exit status $status); starting it again in ${delay} s (log: $file)"
+    sleep "$delay"
+    delay=$(( delay * 2 > 30 ? 30 : delay * 2 ))
+  done
+}
 
 wait_for() {  # url, name, log
   for _ in $(seq 1 240); do
@@ -20,9 +50,10 @@ wait_for() {  # url, name, log
   log "$2 did not start; last lines of $3:"; tail -n 30 "$3" >&2; exit 1
 }
 
+cd "$ROOT"
 log "Starting the action server on 127.0.0.1:$ACTION_PORT"
-(cd "$ROOT" && SANIC_HOST=127.0.0.1 exec rasa run actions --actions actions --port "$ACTION_PORT") \
-  >"$VAR/actions.log" 2>&1 &
+SANIC_HOST=127.0.0.1 supervise "The action server" "$LOGS/actions.log" \
+  rasa run actions --actions actions --port "$ACTION_PORT" &
 pids+=($!)
 
 api=()
@@ -33,19 +64,18 @@ fi
 read -r -a cors <<< "${RASA_CORS:-http://127.0.0.1:$RASA_PORT http://127.0.0.1:$WEB_PORT}"
 log "Starting Rasa on ${RASA_INTERFACE:-127.0.0.1}:$RASA_PORT"
 # helpline-rasa is `rasa` with one fix to Rasa applied (bot/launcher.py)
-(cd "$ROOT" && exec helpline-rasa run --model models/helpline.tar.gz --interface "${RASA_INTERFACE:-127.0.0.1}" \
-  --port "$RASA_PORT" --cors "${cors[@]}" "${api[@]}") \
-  >"$VAR/rasa.log" 2>&1 &
+supervise "Rasa" "$LOGS/rasa.log" helpline-rasa run --model models/helpline.tar.gz \
+  --interface "${RASA_INTERFACE:-127.0.0.1}" --port "$RASA_PORT" --cors "${cors[@]}" "${api[@]}" &
 pids+=($!)
 
 log "Starting the web widget's demo page on 127.0.0.1:$WEB_PORT"
-(cd "$ROOT" && RASA_PUBLIC_URL="${RASA_PUBLIC_URL:-http://127.0.0.1:$RASA_PORT}" \
-  exec python -m bot.web.server) >"$VAR/web.log" 2>&1 &
+RASA_PUBLIC_URL="${RASA_PUBLIC_URL:-http://127.0.0.1:$RASA_PORT}" \
+  supervise "The web widget server" "$LOGS/web.log" python -m bot.web.server &
 pids+=($!)
 
-wait_for "http://127.0.0.1:$ACTION_PORT/health" "The action server" "$VAR/actions.log"
-wait_for "http://127.0.0.1:$RASA_PORT/" "Rasa" "$VAR/rasa.log"
-wait_for "http://127.0.0.1:$WEB_PORT/healthz" "The web widget server" "$VAR/web.log"
+wait_for "http://127.0.0.1:$ACTION_PORT/health" "The action server" "$LOGS/actions.log"
+wait_for "http://127.0.0.1:$RASA_PORT/" "Rasa" "$LOGS/rasa.log"
+wait_for "http://127.0.0.1:$WEB_PORT/healthz" "The web widget server" "$LOGS/web.log"
 cat <<MSG
 
   The assistant is running.
@@ -53,7 +83,7 @@ cat <<MSG
                -H 'Content-Type: application/json' -d '{"sender":"me","message":"Përshëndetje"}'
   socketio:  ws://127.0.0.1:$RASA_PORT/socket.io
   Web chat:  http://127.0.0.1:$WEB_PORT/   (demo page with the widget)
-  Logs:      var/rasa.log, var/actions.log, var/web.log      Stop: Ctrl+C
+  Logs:      $LOGS/{rasa,actions,web}.log (a process that stops is started again)   Stop: Ctrl+C
 
 MSG
 wait -n "${pids[@]}"

@@ -1,0 +1,78 @@
+"""scripts/run.sh as a person runs it: everything starts, a crashed process is started again
+without stopping the others, logs are appended, and stopping it stops everything.
+
+On free ports, with the logs in a directory of the test's own (HELPLINE_LOG_DIR) and the
+knowledge store a SQLite file of its own. The trained model must exist (scripts/test.sh trains
+it before pytest), so run.sh starts without training.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from e2e_support import MODEL, ROOT, free_ports
+
+pytestmark = pytest.mark.e2e
+STARTUP_SECONDS = 300
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _answers(port: int) -> bool:
+    try:
+        response = requests.post(f"http://127.0.0.1:{port}/webhooks/rest/webhook", timeout=30,
+                                 json={"sender": f"run-sh-{time.monotonic_ns()}", "message": "Përshëndetje"})
+    except requests.RequestException:
+        return False
+    return response.status_code == 200 and bool(response.json())
+
+
+def _pid_listening(port: int) -> int:
+    out = subprocess.run(["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True, check=True).stdout
+    return int(out.split("pid=")[1].split(",")[0])
+
+
+def test_run_sh_restarts_a_crashed_process_and_stops_everything_on_exit(tmp_path: Path) -> None:
+    if not MODEL.is_file():
+        pytest.skip("no trained model (scripts/test.sh trains one before pytest)")
+    rasa_port, action_port, web_port = free_ports(3)
+    env = {**os.environ, "RASA_PORT": str(rasa_port), "ACTION_PORT": str(action_port), "WEB_PORT": str(web_port),
+           "HELPLINE_LOG_DIR": str(tmp_path), "HELPLINE_DB_URL": f"sqlite:///{tmp_path / 'knowledge.db'}"}
+    output = (tmp_path / "run.out").open("w")
+    run = subprocess.Popen(["bash", str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env, stdout=output,
+                           stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while "The assistant is running" not in (tmp_path / "run.out").read_text():
+            assert run.poll() is None, (tmp_path / "run.out").read_text()[-2000:]
+            assert time.monotonic() < deadline, "run.sh did not start in time"
+            time.sleep(1)
+        assert _answers(rasa_port)
+        first_log = (tmp_path / "rasa.log").stat().st_size
+
+        os.kill(_pid_listening(rasa_port), signal.SIGKILL)  # Rasa crashes
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while not _answers(rasa_port):
+            assert time.monotonic() < deadline, "Rasa was not started again"
+            time.sleep(1)
+        assert _listening(action_port) and _listening(web_port)  # the others never stopped
+        assert "Rasa stopped" in (tmp_path / "run.out").read_text()
+        assert (tmp_path / "rasa.log").stat().st_size > first_log  # appended, not truncated
+    finally:
+        run.send_signal(signal.SIGTERM)
+        run.wait(timeout=60)
+        output.close()
+    deadline = time.monotonic() + 30
+    while any(_listening(p) for p in (rasa_port, action_port, web_port)):
+        assert time.monotonic() < deadline, "a process outlived run.sh"
+        time.sleep(0.5)
