@@ -389,3 +389,103 @@ def test_the_example_payloads_in_the_docs_are_parsed_as_the_docs_say(state: Chan
             json.loads(body)
         [incoming] = parse(channel_for(client, state), client.signed(body))
         assert (incoming.kind, incoming.text) == ("text", "Si mund të punoj ligjërisht në Gjermani?"), client.name
+
+
+@dataclass
+class StubWebhookRequest(StubRequest):
+    body: bytes = b""
+
+
+async def test_a_webhook_is_not_acknowledged_while_the_database_is_down(state: ChannelState,
+                                                                        fake: FakeProviders) -> None:
+    """503, so the provider delivers it again; once the database is back it is answered once."""
+    import asyncio
+
+    from rasa.core.channels.channel import UserMessage
+
+    client = TelegramClient(fake.url)
+    channel = channel_for(client, state)
+    received: list[str] = []
+
+    async def handle(message: UserMessage) -> None:
+        received.append(message.text or "")
+        await message.output_channel.send_text_message(message.sender_id, "Përgjigje")
+
+    hook = client.text("4242", "Përshëndetje", "777001")
+    request = StubWebhookRequest(CIMultiDict(hook.headers), body=hook.body)
+    with state.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE channel_seen")
+    assert (await channel.receive(request, handle)).status == 503  # type: ignore[arg-type]
+    await asyncio.sleep(0)
+    assert received == []
+    ChannelState(state.url)  # the database is back (its table made again)
+    for _ in range(2):
+        assert (await channel.receive(request, handle)).status == 200  # type: ignore[arg-type]
+    await asyncio.gather(*channel._tasks)
+    assert received == ["Përshëndetje"]
+    assert [s.text for s in sent_to(fake, client, "4242")] == ["Përgjigje"]
+
+
+async def test_verification_comes_before_parsing_and_size_before_both(state: ChannelState,
+                                                                      fake: FakeProviders) -> None:
+    client = ViberClient(fake.url)
+    channel = channel_for(client, state)
+
+    async def handle(message: Any) -> None:
+        raise AssertionError("nothing may be processed")
+
+    garbage = b"\x00not json at all"
+    unsigned = StubWebhookRequest(CIMultiDict({"Content-Type": "application/json"}), body=garbage)
+    signed = client.signed(garbage)
+    huge = client.signed(b"{" + b" " * 300_000 + b"}")
+    statuses = [(await channel.receive(r, handle)).status for r in (  # type: ignore[arg-type]
+        unsigned, StubWebhookRequest(CIMultiDict(signed.headers), body=signed.body),
+        StubWebhookRequest(CIMultiDict(huge.headers), body=huge.body))]
+    assert statuses == [401, 400, 413]
+
+
+def _mutations(value: Any, rng: Any) -> Iterator[Any]:
+    """The value with one nested field replaced by something of another type, many times over."""
+    odd = [None, 7, -1.5, "", "x", [], {}, [1, "a"], {"id": None}, True]
+    paths: list[tuple[Any, ...]] = []
+
+    def walk(node: Any, path: tuple[Any, ...]) -> None:
+        paths.append(path)
+        if isinstance(node, dict):
+            for key, child in node.items():
+                walk(child, (*path, key))
+        elif isinstance(node, list):
+            for index, child in enumerate(node):
+                walk(child, (*path, index))
+
+    walk(value, ())
+    for path in paths:
+        for replacement in rng.sample(odd, 4):
+            copy = json.loads(json.dumps(value))
+            if not path:
+                yield replacement
+                continue
+            node = copy
+            for step in path[:-1]:
+                node = node[step]
+            node[path[-1]] = replacement
+            yield copy
+
+
+@pytest.mark.parametrize("name", ["viber", "whatsapp", "messenger", "telegram"])
+def test_a_signed_body_of_any_shape_is_parsed_or_refused_never_a_crash(name: str, state: ChannelState,
+                                                                       fake: FakeProviders) -> None:
+    import random
+
+    client = next(c for c in CLIENTS if c.name == name)(fake.url)
+    channel = channel_for(client, state)
+    rng = random.Random(12)
+    for hook in (client.text("355691234567", "Përshëndetje", "5"), client.non_text("355691234567", "6"),
+                 client.tap("355691234567", "/greet", "Hi", "7")):
+        for mutated in _mutations(json.loads(hook.body), rng):
+            body = json.dumps(mutated).encode()
+            try:
+                found = parse(channel, client.signed(body))
+            except Malformed:
+                continue
+            assert all(isinstance(m.text, str) and isinstance(m.sender, str) and m.message_id for m in found), body

@@ -257,3 +257,10 @@ def test_an_sms_reply_is_short_and_a_number_not_offered_is_text(servers: Servers
     sent = replies(fake, twilio, sender)
     assert all(len(s.text) <= 480 for s in sent)
     assert user_texts(servers, sender) == ["7"]  # no options were offered: "7" stays text
+
+
+def test_the_servers_logged_no_error_or_traceback(servers: Servers) -> None:
+    """Runs last: whatever the tests above sent, nothing crashed (refusals are warnings)."""
+    problems = [f"[{p.name}] {line}" for p in servers.processes for line in p.log_since(0).splitlines()
+                if "Traceback" in line or " ERROR " in line]
+    assert not problems, "\n".join(problems[:30])

@@ -44,6 +44,7 @@ from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.guard import OnNewMessage, RateLimiter, guard, safety_line
 from bot.channels.state import ChannelState
@@ -149,6 +150,18 @@ def json_object(body: bytes) -> dict[str, Any]:
 def mapping(value: Any) -> dict[str, Any]:
     """The value when it is a JSON object, else an empty one (for optional nested fields)."""
     return value if isinstance(value, dict) else {}
+
+
+def listed(value: Any) -> list[Any]:
+    """The value when it is a JSON array, else an empty one."""
+    return value if isinstance(value, list) else []
+
+
+def text_id(value: Any) -> str | None:
+    """A provider id (a non-empty string or an integer) as text, else None."""
+    if isinstance(value, bool) or not isinstance(value, int | str) or value == "":
+        return None
+    return str(value)
 
 
 def _pieces(paragraph: str, limit: int) -> list[str]:
@@ -412,6 +425,11 @@ class MessagingInput(InputChannel):
         async def receive(request: Request) -> HTTPResponse:
             return await self.receive(request, handle)
 
+        @hook.listener("after_server_stop")
+        async def close(*_: Any) -> None:
+            if self._http is not None:
+                await self._http.close()
+
         return hook
 
     async def receive(self, request: Request, handle: OnNewMessage) -> HTTPResponse:
@@ -432,16 +450,24 @@ class MessagingInput(InputChannel):
         except Malformed as malformed:
             logger.warning("%s: malformed request (%s)", name, malformed)
             return response.text(f"Bad request: {malformed}", status=400)
-        fresh = []
-        for incoming in messages:
-            if await self.run_db(self.state.claim, name, incoming.message_id):
-                fresh.append(incoming)
-            else:
-                logger.info("%s: a repeated delivery of a message was ignored", name)
-        if fresh:
+        fresh: list[Incoming] = []
+        unavailable = False
+        try:
+            for incoming in messages:
+                if await self.run_db(self.state.claim, name, incoming.message_id):
+                    fresh.append(incoming)
+                else:
+                    logger.info("%s: a repeated delivery of a message was ignored", name)
+        except SQLAlchemyError as error:
+            logger.error("%s: the database is unavailable (%s); the provider will deliver again", name,
+                         type(error).__name__)
+            unavailable = True
+        if fresh:  # the ones claimed are processed; a redelivery skips exactly those
             task = asyncio.create_task(self._process(fresh, handle))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+        if unavailable:
+            return response.text("Service unavailable", status=503)
         return self.acknowledge()
 
     async def _process(self, messages: Sequence[Incoming], handle: OnNewMessage) -> None:

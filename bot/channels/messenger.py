@@ -23,8 +23,10 @@ from bot.channels.base import (
     Malformed,
     MetaInput,
     json_object,
+    listed,
     mapping,
     shorten,
+    text_id,
 )
 
 API_URL = "https://graph.facebook.com/v21.0"
@@ -66,7 +68,7 @@ class MessengerInput(MetaInput):
     def parse(self, request: Request, body: bytes) -> list[Incoming]:
         found = []
         for entry in self.entries(json_object(body), "page"):
-            for event in entry.get("messaging") or []:
+            for event in listed(entry.get("messaging")):
                 incoming = _event(event)
                 if incoming:
                     found.append(incoming)
@@ -75,26 +77,26 @@ class MessengerInput(MetaInput):
 
 def _event(event: Any) -> Incoming | None:
     event = mapping(event)
-    sender = mapping(event.get("sender")).get("id")
+    sender = text_id(mapping(event.get("sender")).get("id"))
     message, postback = event.get("message"), event.get("postback")
     if not isinstance(message, dict) and not isinstance(postback, dict):
         return None  # delivery, read, reaction, optin: nothing to answer
-    if not isinstance(sender, str):
+    if sender is None:
         raise Malformed("a messaging event without sender.id")
     try:
         sent_at: float | None = float(event["timestamp"]) / 1000
     except (KeyError, TypeError, ValueError):
         sent_at = None
     if isinstance(postback, dict):
-        mid, payload = postback.get("mid"), postback.get("payload")
-        if not isinstance(mid, str) or not isinstance(payload, str):
+        mid, payload = text_id(postback.get("mid")), postback.get("payload")
+        if mid is None or not isinstance(payload, str):
             raise Malformed("a postback without mid or payload")
         return Incoming(message_id=mid, sender=sender, kind="button", text=payload, sent_at=sent_at)
     message = mapping(message)
     if message.get("is_echo"):
         return None  # the page's own message, sent back to us
-    mid = message.get("mid")
-    if not isinstance(mid, str):
+    mid = text_id(message.get("mid"))
+    if mid is None:
         raise Malformed("a message without mid")
     common: dict[str, Any] = {"message_id": mid, "sender": sender, "sent_at": sent_at}
     payload = mapping(message.get("quick_reply")).get("payload")

@@ -26,7 +26,9 @@ from bot.channels.base import (
     check_secret,
     json_object,
     language_hint,
+    mapping,
     shorten,
+    text_id,
 )
 
 logger = logging.getLogger(__name__)
@@ -84,21 +86,22 @@ class TelegramInput(MessagingInput):
 
     def parse(self, request: Request, body: bytes) -> list[Incoming]:
         update = json_object(body)
-        update_id = update.get("update_id")
-        if not isinstance(update_id, int):
+        raw_id = update.get("update_id")
+        if isinstance(raw_id, bool) or not isinstance(raw_id, int):
             raise Malformed("no update_id")
+        update_id = str(raw_id)
         if isinstance(update.get("callback_query"), dict):
             return _callback(update_id, update["callback_query"])
         message = update.get("message")
         if not isinstance(message, dict):
             return []  # edited messages, channel posts, member updates: not messages to answer
         chat, person = message.get("chat"), message.get("from")
-        if not isinstance(chat, dict) or "id" not in chat:
+        if not isinstance(chat, dict) or text_id(chat.get("id")) is None:
             raise Malformed("a message without chat.id")
         if chat.get("type") != "private":
             return []
-        language = language_hint(person.get("language_code")) if isinstance(person, dict) else None
-        common: dict[str, Any] = {"message_id": str(update_id), "sender": str(chat["id"]),
+        language = language_hint(mapping(person).get("language_code"))
+        common: dict[str, Any] = {"message_id": update_id, "sender": str(chat["id"]),
                                   "language": language}
         if isinstance(message.get("text"), str):
             return [Incoming(kind="text", text=message["text"], **common)]
@@ -121,13 +124,13 @@ class TelegramInput(MessagingInput):
         return incoming.text
 
 
-def _callback(update_id: int, query: dict[str, Any]) -> list[Incoming]:
+def _callback(update_id: str, query: dict[str, Any]) -> list[Incoming]:
     message, person = query.get("message"), query.get("from")
     chat = message.get("chat") if isinstance(message, dict) else None
-    if not isinstance(query.get("id"), str) or not isinstance(chat, dict) or "id" not in chat:
+    if not text_id(query.get("id")) or not isinstance(chat, dict) or text_id(chat.get("id")) is None:
         raise Malformed("a callback_query without id or message.chat.id")
     if chat.get("type") != "private" or not isinstance(query.get("data"), str):
         return []
-    language = language_hint(person.get("language_code")) if isinstance(person, dict) else None
-    return [Incoming(message_id=str(update_id), sender=str(chat["id"]), kind="button", text=query["data"],
-                     language=language, context={"callback_id": query["id"]})]
+    language = language_hint(mapping(person).get("language_code"))
+    return [Incoming(message_id=update_id, sender=str(chat["id"]), kind="button", text=query["data"],
+                     language=language, context={"callback_id": str(query["id"])})]

@@ -26,6 +26,7 @@ from bot.channels.base import (
     language_hint,
     mapping,
     shorten,
+    text_id,
 )
 
 API_URL = "https://chatapi.viber.com/pa"
@@ -91,14 +92,15 @@ class ViberInput(MessagingInput):
             raise Malformed("no event")
         if event["event"] != "message":
             return []  # subscribed, delivered, seen, webhook, ...: nothing to answer
-        sender, message, token = event.get("sender"), event.get("message"), event.get("message_token")
-        if not isinstance(sender, dict) or not isinstance(sender.get("id"), str) \
-                or not isinstance(message, dict) or not isinstance(token, int | str):
+        sender, message, token = event.get("sender"), event.get("message"), text_id(event.get("message_token"))
+        if not isinstance(sender, dict) or not text_id(sender.get("id")) or not isinstance(message, dict) \
+                or token is None:
             raise Malformed("a message without sender.id, message or message_token")
-        common: dict[str, Any] = {"message_id": str(token), "sender": sender["id"],
+        common: dict[str, Any] = {"message_id": token, "sender": str(sender["id"]),
                                   "language": language_hint(sender.get("language"))}
-        if message.get("type") == "text" and isinstance(message.get("text"), str):
+        kind = message.get("type")
+        if kind == "text" and isinstance(message.get("text"), str):
             return [Incoming(kind="text", text=message["text"], **common)]
-        if message.get("type") in NON_TEXT:
+        if isinstance(kind, str) and kind in NON_TEXT:
             return [Incoming(kind="other", **common)]
         raise Malformed("an unknown message type")

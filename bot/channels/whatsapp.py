@@ -22,8 +22,10 @@ from bot.channels.base import (
     Malformed,
     MetaInput,
     json_object,
+    listed,
     mapping,
     shorten,
+    text_id,
 )
 
 API_URL = "https://graph.facebook.com/v21.0"
@@ -86,7 +88,7 @@ class WhatsAppInput(MetaInput):
     def parse(self, request: Request, body: bytes) -> list[Incoming]:
         found = []
         for entry in self.entries(json_object(body), "whatsapp_business_account"):
-            for change in entry.get("changes") or []:
+            for change in listed(entry.get("changes")):
                 change = mapping(change)
                 value = mapping(change.get("value"))
                 if change.get("field") != "messages":
@@ -94,20 +96,21 @@ class WhatsAppInput(MetaInput):
                 number = mapping(value.get("metadata")).get("phone_number_id")
                 if number is not None and str(number) != self.config["WHATSAPP_PHONE_NUMBER_ID"]:
                     continue
-                found.extend(m for m in map(_message, value.get("messages") or []) if m)
+                found.extend(m for m in map(_message, listed(value.get("messages"))) if m)
         return found
 
 
 def _message(message: Any) -> Incoming | None:
-    if not isinstance(message, dict) or not isinstance(message.get("id"), str) \
-            or not isinstance(message.get("from"), str):
+    message = mapping(message)
+    message_id, sender = text_id(message.get("id")), text_id(message.get("from"))
+    if message_id is None or sender is None:
         raise Malformed("a message without id or from")
     try:
         sent_at: float | None = float(message.get("timestamp") or "")
     except (TypeError, ValueError):
         sent_at = None
-    common: dict[str, Any] = {"message_id": message["id"], "sender": message["from"], "sent_at": sent_at}
-    kind = message.get("type")
+    common: dict[str, Any] = {"message_id": message_id, "sender": sender, "sent_at": sent_at}
+    kind = message.get("type") if isinstance(message.get("type"), str) else None
     if kind == "text":
         text = mapping(message.get("text")).get("body")
         return Incoming(kind="text", text=text, **common) if isinstance(text, str) else None
