@@ -23,6 +23,7 @@ from fake_providers import (
     FakeProviders,
     MessengerClient,
     Sent,
+    TelegramClient,
     TwilioClient,
     Webhook,
     WhatsAppClient,
@@ -211,6 +212,19 @@ def test_a_picture_or_voice_message_gets_the_numbers_and_a_word_on_text(
     assert "vetëm mesazhe me shkrim" in sent[0].text
     assert "112" in sent[0].text and "116 006" in sent[0].text
     assert servers.stored_events(sender) == []  # nothing for Rasa to keep
+
+
+def test_a_non_text_answer_follows_the_conversations_language(servers: Servers, fake: FakeProviders) -> None:
+    """The Telegram app says Albanian, but the person writes in English: the answer to a voice
+    message is in English."""
+    telegram = TelegramClient(fake.url)
+    sender = new_sender(telegram)
+    post(servers, telegram, telegram.text(sender, "How can I return home voluntarily from Germany?", new_id()))
+    first = replies(fake, telegram, sender)
+    post(servers, telegram, telegram.non_text(sender, new_id()))
+    after = replies(fake, telegram, sender, at_least=len(first) + 1)
+    assert "only read text messages" in after[-1].text, after[-1].text
+    assert "112" in after[-1].text
 
 
 def test_every_message_of_a_batched_delivery_is_answered(servers: Servers, fake: FakeProviders) -> None:

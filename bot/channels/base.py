@@ -51,10 +51,12 @@ from bot.channels.state import ChannelState
 from bot.emergency_reply import safety_note
 from bot.knowledge.store import KnowledgeStore
 from bot.phones import unmark
+from bot.privacy import hash_sender
 from bot.text import Lang, as_language
 
 logger = logging.getLogger(__name__)
 
+LANGUAGE_SLOT = "language"  # domain.yml
 MAX_BODY = 256 * 1024  # bytes; no provider sends a message webhook near this size
 SEND_ATTEMPTS = 4
 BACKOFF = 0.5  # seconds before the first retry; doubled each time
@@ -423,7 +425,7 @@ class MessagingInput(InputChannel):
 
         @hook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            return await self.receive(request, handle)
+            return await self.receive(request, handle, getattr(request.app.ctx, "agent", None))
 
         @hook.listener("after_server_stop")
         async def close(*_: Any) -> None:
@@ -432,8 +434,9 @@ class MessagingInput(InputChannel):
 
         return hook
 
-    async def receive(self, request: Request, handle: OnNewMessage) -> HTTPResponse:
-        """Verify, parse, deduplicate, acknowledge; the messages are processed afterwards."""
+    async def receive(self, request: Request, handle: OnNewMessage, agent: Any = None) -> HTTPResponse:
+        """Verify, parse, deduplicate, acknowledge; the messages are processed afterwards.
+        `agent` is Rasa's, whose tracker store knows the language of a conversation."""
         name = self.name()
         body = request.body or b""
         if len(body) > MAX_BODY:
@@ -463,32 +466,46 @@ class MessagingInput(InputChannel):
                          type(error).__name__)
             unavailable = True
         if fresh:  # the ones claimed are processed; a redelivery skips exactly those
-            task = asyncio.create_task(self._process(fresh, handle))
+            task = asyncio.create_task(self._process(fresh, handle, agent))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         if unavailable:
             return response.text("Service unavailable", status=503)
         return self.acknowledge()
 
-    async def _process(self, messages: Sequence[Incoming], handle: OnNewMessage) -> None:
+    async def _process(self, messages: Sequence[Incoming], handle: OnNewMessage, agent: Any) -> None:
         """One request's messages, in order (a batch may hold several from one person)."""
         for incoming in messages:
             output = self.output_class(self, incoming)
             try:
                 if incoming.kind == "other":
-                    await self._answer_non_text(incoming, output)
+                    await self._answer_non_text(incoming, output, agent)
                     continue
                 text = await self.prepare(incoming)
                 await handle(UserMessage(text, output, incoming.sender, input_channel=self.name()))
             except Exception:  # one message failing must not stop the others
                 logger.exception("%s: processing a message failed", self.name())
 
-    async def _answer_non_text(self, incoming: Incoming, output: ChannelOutput) -> None:
+    async def _answer_non_text(self, incoming: Incoming, output: ChannelOutput, agent: Any) -> None:
+        """In the conversation's language, else the app's (a provider's hint), else Albanian."""
         if not self.limiter.allow(incoming.sender):
             return
-        language = incoming.language or "sq"
+        language = await _conversation_language(agent, incoming.sender) or incoming.language or "sq"
         note = await self.run_db(_safety_note, language)
         await output.send_text_message(incoming.sender, f"{NON_TEXT[language]}\n\n{note}")
+
+
+async def _conversation_language(agent: Any, sender: str) -> Lang | None:
+    """The `language` slot of the person's conversation, if there is one."""
+    store = getattr(agent, "tracker_store", None)
+    if store is None:
+        return None
+    try:
+        tracker = await store.retrieve(hash_sender(sender))
+    except Exception:  # the language is a nicety; the numbers must still go out
+        logger.exception("the conversation's language could not be read")
+        return None
+    return as_language(tracker.get_slot(LANGUAGE_SLOT)) if tracker else None
 
 
 @lru_cache(maxsize=1)
