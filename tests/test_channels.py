@@ -138,6 +138,9 @@ def test_whatsapp_uses_reply_buttons_only_when_three_short_titles_fit() -> None:
         rendered = interactive("Zgjidhni", buttons)
         assert rendered["type"] == "list"
         assert len(rendered["action"]["button"]) <= 20
+    too_long_for_a_row = [*four, Button("Tjetër", "/" + "x" * 200)]
+    rows = interactive("Zgjidhni", too_long_for_a_row)["action"]["sections"][0]["rows"]
+    assert [r["id"] for r in rows] == [b.payload for b in four]  # a row id holds 200 characters
 
 
 # ---------------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from bot.channels.base import (
 API_URL = "https://graph.facebook.com/v21.0"
 MAX_REPLY_BUTTONS, REPLY_TITLE = 3, 20
 MAX_ROWS, ROW_TITLE, ROW_DESCRIPTION = 10, 24, 72
-MAX_ID = 256
+MAX_BUTTON_ID, MAX_ROW_ID = 256, 200
 LIST_BUTTON = "Zgjidhni · Choose"  # the list's opening button, at most 20 characters
 NON_TEXT = frozenset({"image", "audio", "video", "document", "sticker", "location", "contacts", "unsupported"})
 
@@ -39,15 +39,15 @@ NON_TEXT = frozenset({"image", "audio", "video", "document", "sticker", "locatio
 def interactive(text: str, buttons: list[Button]) -> dict[str, Any]:
     """Up to three reply buttons when every title fits in 20 characters, else a list of up to
     ten rows (a longer title continues in the row's description)."""
-    usable = [b for b in buttons if len(b.payload) <= MAX_ID]
-    titles = [" ".join(b.title.split()) for b in usable]
+    titles = [" ".join(b.title.split()) for b in buttons]
     body = {"text": text or "…"}
-    if len(usable) <= MAX_REPLY_BUTTONS and all(len(t) <= REPLY_TITLE for t in titles) \
-            and len(set(titles)) == len(titles):
+    if len(buttons) <= MAX_REPLY_BUTTONS and all(len(t) <= REPLY_TITLE for t in titles) \
+            and len(set(titles)) == len(titles) and all(len(b.payload) <= MAX_BUTTON_ID for b in buttons):
         return {"type": "button", "body": body, "action": {"buttons": [
-            {"type": "reply", "reply": {"id": b.payload, "title": t}} for b, t in zip(usable, titles, strict=True)]}}
+            {"type": "reply", "reply": {"id": b.payload, "title": t}} for b, t in zip(buttons, titles, strict=True)]}}
+    usable = [(b, t) for b, t in zip(buttons, titles, strict=True) if len(b.payload) <= MAX_ROW_ID]
     rows = []
-    for button, title in list(zip(usable, titles, strict=True))[:MAX_ROWS]:
+    for button, title in usable[:MAX_ROWS]:
         row = {"id": button.payload, "title": shorten(title, ROW_TITLE)}
         if len(title) > ROW_TITLE:
             row["description"] = shorten(title, ROW_DESCRIPTION)
