@@ -92,11 +92,27 @@ def post(servers: Servers, client: Client, hook: Webhook) -> requests.Response:
                          headers=hook.headers, timeout=30)
 
 
-def replies(fake: FakeProviders, client: Client, sender: str, at_least: int = 1,
-            timeout: float = 90.0) -> list[Sent]:
-    """What the assistant delivered to `sender` (the provider accepted it), in order."""
-    records = fake.wait(client.to(sender), at_least=at_least, timeout=timeout)
+def replies(fake: FakeProviders, client: Client, sender: str, at_least: int = 1, *,
+            servers: Servers | None = None, turns: int = 0, timeout: float = 90.0) -> list[Sent]:
+    """What the assistant delivered to `sender` (the provider accepted it), in order. With
+    `servers`, first waits until Rasa has stored `turns` finished turns of the conversation (it
+    stores a turn after its replies were sent), so a slow turn is not taken for a finished one."""
+    deadline = time.monotonic() + timeout
+    while servers and turns and time.monotonic() < deadline and finished_turns(servers, sender) < turns:
+        time.sleep(0.2)
+    records = fake.wait(client.to(sender), at_least=at_least, timeout=max(deadline - time.monotonic(), 1.0))
     return [s for r in records if not r.refused and (s := client.sent(r)) is not None]
+
+
+def finished_turns(servers: Servers, sender: str) -> int:
+    """User messages of the conversation followed, later, by Rasa listening again."""
+    done, pending = 0, False
+    for kind, data in servers.stored_events(sender):
+        if kind == "user":
+            pending = True
+        elif kind == "action" and pending and json.loads(data).get("name") == "action_listen":
+            done, pending = done + 1, False
+    return done
 
 
 def user_texts(servers: Servers, sender: str) -> list[str]:
@@ -120,7 +136,7 @@ def test_an_albanian_message_gets_an_albanian_answer(servers: Servers, fake: Fak
     sender = new_sender(client)
     answer = post(servers, client, client.text(sender, QUESTION, new_id()))
     assert answer.status_code == 200, answer.text
-    sent = replies(fake, client, sender)
+    sent = replies(fake, client, sender, servers=servers, turns=1)
     assert sent, f"nothing was delivered to the {client.name} fake"
     assert language_of(joined(sent)) == "sq", joined(sent)
     assert "](tel:" not in joined(sent)  # the widget's tap-to-call marks are not shown as Markdown
@@ -131,7 +147,7 @@ def test_a_danger_message_gets_the_emergency_numbers_first(servers: Servers, fak
                                                            client: Client) -> None:
     sender = new_sender(client)
     assert post(servers, client, client.text(sender, DANGER, new_id())).status_code == 200
-    sent = replies(fake, client, sender)
+    sent = replies(fake, client, sender, servers=servers, turns=1)
     head = sent[0].text[:EMERGENCY_WINDOW]
     assert "112" in head or "116 006" in head, sent[0].text
     assert "112" in joined(sent) and "116 006" in joined(sent)
@@ -140,7 +156,7 @@ def test_a_danger_message_gets_the_emergency_numbers_first(servers: Servers, fak
 def test_a_button_tap_arrives_as_its_payload(servers: Servers, fake: FakeProviders, client: Client) -> None:
     sender = new_sender(client)
     post(servers, client, client.text(sender, GREETING, new_id()))
-    greeting = replies(fake, client, sender)
+    greeting = replies(fake, client, sender, servers=servers, turns=1)
     if client.name == "twilio":  # numbered options; "2" chooses the second
         assert "\n1. " in greeting[-1].text and "\n2. " in greeting[-1].text, greeting[-1].text
         post(servers, client, client.text(sender, "2", new_id()))
@@ -149,7 +165,7 @@ def test_a_button_tap_arrives_as_its_payload(servers: Servers, fake: FakeProvide
         assert with_buttons, f"the greeting had no buttons: {greeting}"
         offered = with_buttons[-1]
         post(servers, client, client.tap(sender, offered.payloads[1], offered.titles[1], new_id()))
-    after = replies(fake, client, sender, at_least=len(greeting) + 1)
+    after = replies(fake, client, sender, at_least=len(greeting) + 1, servers=servers, turns=2)
     assert len(after) > len(greeting)
     tapped = user_texts(servers, sender)[-1]
     assert tapped.startswith("/choose_topic{"), tapped  # the second topic, as a payload the guard accepts
@@ -163,7 +179,8 @@ def test_the_same_webhook_twice_gives_one_reply(servers: Servers, fake: FakeProv
     hook = client.text(sender, QUESTION, new_id())
     assert post(servers, client, hook).status_code == 200
     assert post(servers, client, hook).status_code == 200
-    sent = replies(fake, client, sender)
+    sent = replies(fake, client, sender, servers=servers, turns=1)
+    fake.wait(client.to(sender), quiet=NOTHING_WAIT)  # time for a second turn to show, were there one
     texts = [s.text for s in sent]
     assert len(texts) == len(set(texts)), texts
     assert user_texts(servers, sender) == [QUESTION]
@@ -220,7 +237,7 @@ def test_a_non_text_answer_follows_the_conversations_language(servers: Servers, 
     telegram = TelegramClient(fake.url)
     sender = new_sender(telegram)
     post(servers, telegram, telegram.text(sender, "How can I return home voluntarily from Germany?", new_id()))
-    first = replies(fake, telegram, sender)
+    first = replies(fake, telegram, sender, servers=servers, turns=1)
     post(servers, telegram, telegram.non_text(sender, new_id()))
     after = replies(fake, telegram, sender, at_least=len(first) + 1)
     assert "only read text messages" in after[-1].text, after[-1].text
@@ -233,12 +250,12 @@ def test_every_message_of_a_batched_delivery_is_answered(servers: Servers, fake:
     post(servers, whatsapp, whatsapp.delivery(whatsapp.message(first, new_id(), "text", {"body": QUESTION}),
                                               whatsapp.message(second, new_id(), "text", {"body": DANGER})))
     for sender in (first, second):
-        assert replies(fake, whatsapp, sender)
+        assert replies(fake, whatsapp, sender, servers=servers, turns=1)
     one, two = new_sender(messenger), new_sender(messenger)
     post(servers, messenger, messenger.delivery(messenger.event(one, {"mid": f"m_{new_id()}", "text": QUESTION}),
                                                 messenger.event(two, {"mid": f"m_{new_id()}", "text": DANGER})))
     for sender in (one, two):
-        assert replies(fake, messenger, sender)
+        assert replies(fake, messenger, sender, servers=servers, turns=1)
     assert user_texts(servers, two) == [DANGER]
 
 
@@ -268,7 +285,7 @@ def test_an_sms_reply_is_short_and_a_number_not_offered_is_text(servers: Servers
     twilio = TwilioClient(fake.url)
     sender = new_sender(twilio)
     post(servers, twilio, twilio.text(sender, "7", new_id()))
-    sent = replies(fake, twilio, sender)
+    sent = replies(fake, twilio, sender, servers=servers, turns=1)
     assert all(len(s.text) <= 480 for s in sent)
     assert user_texts(servers, sender) == ["7"]  # no options were offered: "7" stays text
 
