@@ -9,6 +9,8 @@
     helpline kb upgrade               migrate the store's tables to the newest schema
     helpline conversations purge --older-than 30   delete conversations older than 30 days
     helpline conversations delete SENDER           delete one person's conversation
+    helpline channels status                       which messaging channels start, and why not
+    helpline channels set-webhook NAME URL         register the webhook (telegram, viber)
 
 The store is HELPLINE_DB_URL (a SQLite file under var/ by default, or a postgresql:// URL).
 """
@@ -25,6 +27,7 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import conversations
+from bot.channels import commands as channel_commands
 from bot.knowledge.coverage import coverage_table
 from bot.knowledge.loader import KnowledgeError, audit, collect
 from bot.knowledge.model import Snapshot
@@ -36,6 +39,7 @@ app = typer.Typer(help="Migration helpline assistant tools.", no_args_is_help=Tr
 kb = typer.Typer(help="The knowledge store.", no_args_is_help=True)
 app.add_typer(kb, name="kb")
 app.add_typer(conversations.app, name="conversations")
+app.add_typer(channel_commands.app, name="channels")
 
 _AGE = re.compile(r"^(\d+)\s*([dwy])$")
 _DAYS = {"d": 1, "w": 7, "y": 365}

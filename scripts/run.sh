@@ -62,6 +62,9 @@ if [ -n "${RASA_AUTH_TOKEN:-}" ]; then
 fi
 # Origins allowed to call Rasa from a browser (space-separated): its own and the widget's page.
 read -r -a cors <<< "${RASA_CORS:-http://127.0.0.1:$RASA_PORT http://127.0.0.1:$WEB_PORT}"
+# Messaging channels (credentials.yml, docs/channels.md) start when their variables are set.
+channels="$(cd "$ROOT" && helpline channels status)"
+while IFS= read -r line; do log "Channel $line"; done <<< "$channels"
 log "Starting Rasa on ${RASA_INTERFACE:-127.0.0.1}:$RASA_PORT"
 # helpline-rasa is `rasa` with one fix to Rasa applied (bot/launcher.py)
 supervise "Rasa" "$LOGS/rasa.log" helpline-rasa run --model models/helpline.tar.gz \
@@ -82,6 +85,7 @@ cat <<MSG
   REST:      curl -s -X POST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook \\
                -H 'Content-Type: application/json' -d '{"sender":"me","message":"Përshëndetje"}'
   socketio:  ws://127.0.0.1:$RASA_PORT/socket.io
+$(grep -E '^[a-z]+: started' <<< "$channels" | sed -E 's#^([a-z]+): started at (.*)#  \1: http://127.0.0.1:'"$RASA_PORT"'\2#')
   Web chat:  http://127.0.0.1:$WEB_PORT/   (demo page with the widget)
   Logs:      $LOGS/{rasa,actions,web}.log (a process that stops is started again)   Stop: Ctrl+C
 
