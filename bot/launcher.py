@@ -3,8 +3,9 @@
     helpline-rasa run --model models/helpline.tar.gz ...   (exactly the options of `rasa run`)
 
 - Telemetry is off (Rasa would otherwise send usage and crash reports to a third party).
-- A request body over MAX_BODY_BYTES is refused with 413 (Sanic's default is 100 MB: a few such
-  bodies took Rasa's memory past a gigabyte).
+- A request body over the messaging channels' limit (bot.channels.base.MAX_BODY) is refused with
+  413 before it is read (Sanic's default is 100 MB: a few such bodies took Rasa's memory past a
+  gigabyte); REST and socket.io allow less (bot.channels.guard.MAX_MESSAGE_BODY).
 - `GET /` answers without Rasa's version (it tells an attacker which advisories apply).
 - The origins given with `--cors` are recorded in CORS_ORIGINS, for the socket.io channel's
   Origin check (Rasa applies them to HTTP only).
@@ -35,7 +36,8 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-MAX_BODY_BYTES = 64 * 1024  # the longest message allowed is 2,000 characters
+from bot.channels.base import MAX_BODY
+
 CORS_ORIGINS: list[str] | None = None  # Rasa's --cors, once it has configured its app
 
 
@@ -88,7 +90,7 @@ def record_cors(configure_app: Callable[..., Any]) -> Callable[..., Any]:
 def apply_fixes() -> None:
     """The fixes above, before Rasa reads its environment or builds its server."""
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
-    os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_BODY_BYTES))
+    os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_BODY))
     rasa.server.add_root_route = add_root_route
     rasa.core.run.configure_app = record_cors(rasa.core.run.configure_app)
     cache_action_response_validator()

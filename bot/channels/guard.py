@@ -43,6 +43,8 @@ from bot.text import clean
 ROOT = Path(__file__).resolve().parents[2]
 logger = logging.getLogger(__name__)
 MAX_CHARS = 2000
+# A REST or socket.io request's body: a message of MAX_CHARS fits many times over, in any encoding.
+MAX_MESSAGE_BODY = 64 * 1024
 RATE_LIMIT = 20  # messages per sender ...
 RATE_WINDOW = 60.0  # ... per this many seconds
 TOO_LONG = ("Mesazhi është shumë i gjatë. Ju lutem shkruani shkurt çfarë ju duhet.\n"

@@ -11,15 +11,18 @@ import re
 from typing import Any
 
 from rasa.core.channels.rest import RestInput
-from sanic.exceptions import InvalidUsage
+from sanic.exceptions import InvalidUsage, PayloadTooLarge
 from sanic.request import Request
 
-from bot.channels.guard import OnNewMessage, guard
+from bot.channels.guard import MAX_CHARS, MAX_MESSAGE_BODY, OnNewMessage, guard
 
 _SENDER = re.compile(r"^[\w.:@+-]{1,128}$")
 
 
 def _body(request: Request) -> dict[str, Any]:
+    if len(request.body or b"") > MAX_MESSAGE_BODY:
+        raise PayloadTooLarge(f"The body is over {MAX_MESSAGE_BODY // 1024} kB; a message has "
+                              f"{MAX_CHARS} characters at most.")
     body = request.json  # Sanic answers 400 itself when this is not JSON at all
     if not isinstance(body, dict):
         raise InvalidUsage('The body must be a JSON object: {"sender": "...", "message": "..."}.')

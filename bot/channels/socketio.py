@@ -21,7 +21,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 
 from bot import launcher
-from bot.channels.guard import OnNewMessage, guard
+from bot.channels.guard import MAX_MESSAGE_BODY, OnNewMessage, guard
 
 logger = logging.getLogger(__name__)
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -48,6 +48,7 @@ class HardenedSocketIOInput(SocketIOInput):
         blueprint = super().blueprint(handle)
         sio = self.sio
         assert sio is not None  # set by Rasa's blueprint()
+        sio.eio.max_http_buffer_size = MAX_MESSAGE_BODY  # engine.io's default is 1 MB
         joined: dict[str, str] = {}  # socket id -> the session it asked for
 
         async def refuse(sid: str, reason: str) -> None:
