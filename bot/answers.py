@@ -160,8 +160,13 @@ class Context:
     # that country as last_card without showing it)
     last_card_shown: bool = True
 
-    def just_answered(self, card: Card) -> bool:
-        return self.last_card_shown and card.key == self.last_card
+    def just_answered(self, card: Card, question: Question) -> bool:
+        """Whether `card` would repeat the previous answer to a question about another side of
+        it ("is it free?" after a card that says nothing of cost). A question on the card's own
+        side, or on none ("and when was that?"), may well be answered by the same card."""
+        asked = aspect_asked(question.text)
+        return (self.last_card_shown and card.key == self.last_card
+                and asked is not None and asked != card.aspect)
 
 
 @dataclass(frozen=True)
@@ -444,7 +449,7 @@ def answer_question(snapshot: Snapshot, question: Question, language: Lang, cont
     if question.topic:
         return topic_menu(snapshot, question.topic, language, question.country or context.country)
     followed = follow_up(snapshot, question, context)
-    if followed and context.just_answered(followed[0]):
+    if followed and context.just_answered(followed[0], question):
         return clarify_or_fallback(snapshot, question, context, language, exclude=followed[0].key)
     if followed:
         card, preface = followed
@@ -469,7 +474,7 @@ def answer_question(snapshot: Snapshot, question: Question, language: Lang, cont
             return clarify_or_fallback(snapshot, question, context, language, ranked)
         best = main
     card = _for_country(snapshot, _for_aspect(snapshot, best, question, context), question, context)
-    if context.just_answered(card):  # the same text again answers nothing new: offer the others
+    if context.just_answered(card, question):  # the same text again adds nothing: offer the others
         return clarify_or_fallback(snapshot, question, context, language, ranked, exclude=card.key)
     reply = render(card, language, preface=_other_country_note(card, question.country, language),
                    verdict=(card.subject, card.aspect) == (best.subject, best.aspect) and p >= VERDICT_CONFIDENCE)

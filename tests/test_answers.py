@@ -263,9 +263,15 @@ def test_a_yes_or_no_is_said_only_when_the_card_is_surely_the_questions(snapshot
     assert not unsure.text.startswith("Yes")
 
 
-def test_the_answer_just_given_is_not_given_again(fixture_snapshot: Snapshot) -> None:
+def test_the_answer_just_given_is_not_given_again_for_another_side_of_it(fixture_snapshot: Snapshot) -> None:
     reply = ask(fixture_snapshot, "is it free?", [("work_it", 0.6), ("work_de", 0.2), ("work_general", 0.1)],
                 last_card="work_it", country="IT")
     assert reply.slots.get("last_card") != "work_it"
     shown = [reply.slots.get("last_card"), *(b["payload"] for b in reply.buttons)]
     assert not any(s and "work_it" in s for s in shown), shown
+
+
+def test_a_question_the_answer_just_given_holds_may_get_it_again(fixture_snapshot: Snapshot) -> None:
+    reply = ask(fixture_snapshot, "and when was that?", [("work_it", 0.6), ("work_de", 0.2)],
+                last_card="work_it", country="IT")
+    assert reply.slots.get("last_card") == "work_it"
