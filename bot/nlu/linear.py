@@ -85,4 +85,13 @@ class LinearTextModel:
 
     @cached_property
     def scorer(self) -> LinearScorer:
-        return LinearScorer(self.pipeline, self.temperature)
+        scorer = LinearScorer(self.pipeline, self.temperature)
+        # one copy of the weights, not two: the classifier's coef_ becomes a view of the scorer's
+        # (the card model's are hundreds of megabytes); predict() works the same on it
+        self.pipeline.steps[-1][1].coef_ = scorer.weights.T
+        return scorer
+
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled without the scorer, which is rebuilt on first use from the pipeline (whose
+        coef_, then Fortran-ordered, gives the scorer its weights without a copy)."""
+        return {key: value for key, value in self.__dict__.items() if key != "scorer"}
