@@ -11,11 +11,10 @@ ensure_web
 LOGS="${HELPLINE_LOG_DIR:-$VAR}"   # rasa.log, actions.log, web.log: appended, rotated past 10 MB
 mkdir -p "$LOGS"
 pids=()
-cleanup() {  # the supervisors first (so nothing is restarted), then what they run
+cleanup() {  # each supervisor stops what it runs, then itself (supervise's trap)
   trap - EXIT INT TERM
-  local pid children=()
-  for pid in "${pids[@]}"; do children+=($(pgrep -P "$pid" || true)); done
-  for pid in "${pids[@]}" "${children[@]}"; do kill "$pid" 2>/dev/null || true; done
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
 trap cleanup EXIT INT TERM
@@ -28,13 +27,18 @@ rotate_log() {  # log file: keeps one previous file of 10 MB at most
 # down: after 1 s, then 2, 4 ... up to 30 s while it keeps failing at once (back to 1 s once it
 # has run for a minute). Its output is appended to its log, never truncated.
 supervise() {  # name, log file, command...
-  local name="$1" file="$2" delay=1 started status
+  local name="$1" file="$2" delay=1 started status child=""
   shift 2
+  # stopped (by run.sh's cleanup, or by anyone), it stops its process first: none is left behind
+  trap 'if [ -n "$child" ]; then kill "$child" 2>/dev/null; wait "$child" 2>/dev/null; fi; exit 0' TERM INT
   while true; do
     rotate_log "$file"
     started=$SECONDS
     status=0
-    "$@" >>"$file" 2>&1 || status=$?
+    "$@" >>"$file" 2>&1 &
+    child=$!
+    wait "$child" || status=$?
+    child=""
     if (( SECONDS - started >= 60 )); then delay=1; fi
     log "$name stopped (exit status $status); starting it again in ${delay} s (log: $file)"
     sleep "$delay"

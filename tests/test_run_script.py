@@ -8,6 +8,7 @@ it before pytest), so run.sh starts without training.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -69,7 +70,11 @@ def test_run_sh_restarts_a_crashed_process_and_stops_everything_on_exit(tmp_path
         assert "Rasa stopped" in (tmp_path / "run.out").read_text()
         assert (tmp_path / "rasa.log").stat().st_size > first_log  # appended, not truncated
     finally:
-        run.send_signal(signal.SIGTERM)
+        # as `pkill -f run.sh` would: run.sh and its supervisors at once (each stops its process)
+        supervisors = subprocess.run(["pgrep", "-P", str(run.pid)], capture_output=True, text=True).stdout.split()
+        for pid in [run.pid, *map(int, supervisors)]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
         run.wait(timeout=60)
         output.close()
     deadline = time.monotonic() + 30
