@@ -532,6 +532,9 @@ def language_hint(code: Any) -> Lang | None:
 # Meta (WhatsApp Cloud API and Messenger share the signature and the subscription check)
 
 
+GRAPH_API_URL = "https://graph.facebook.com/v21.0"  # Meta's Graph API: WhatsApp and Messenger
+
+
 class MetaInput(MessagingInput):
     """X-Hub-Signature-256 verification and the GET subscription handshake."""
 

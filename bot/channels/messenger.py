@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from sanic.request import Request
 
 from bot.channels.base import (
+    GRAPH_API_URL,
     Button,
     ChannelOutput,
     Incoming,
@@ -29,7 +30,6 @@ from bot.channels.base import (
     text_id,
 )
 
-API_URL = "https://graph.facebook.com/v21.0"
 MAX_PAYLOAD = 1000
 
 
@@ -57,7 +57,7 @@ class MessengerInput(MetaInput):
 
     settings: ClassVar[dict[str, str | None]] = {
         "MESSENGER_APP_SECRET": None, "MESSENGER_VERIFY_TOKEN": None, "MESSENGER_PAGE_ACCESS_TOKEN": None,
-        "MESSENGER_API_URL": API_URL}
+        "MESSENGER_API_URL": GRAPH_API_URL}
     secret_setting, verify_setting = "MESSENGER_APP_SECRET", "MESSENGER_VERIFY_TOKEN"
     output_class = MessengerOutput
 

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from sanic.request import Request
 
 from bot.channels.base import (
+    GRAPH_API_URL,
     Button,
     ChannelOutput,
     Incoming,
@@ -28,7 +29,6 @@ from bot.channels.base import (
     text_id,
 )
 
-API_URL = "https://graph.facebook.com/v21.0"
 MAX_REPLY_BUTTONS, REPLY_TITLE = 3, 20
 MAX_ROWS, ROW_TITLE, ROW_DESCRIPTION = 10, 24, 72
 MAX_BUTTON_ID, MAX_ROW_ID = 256, 200
@@ -77,7 +77,7 @@ class WhatsAppInput(MetaInput):
 
     settings: ClassVar[dict[str, str | None]] = {
         "WHATSAPP_APP_SECRET": None, "WHATSAPP_VERIFY_TOKEN": None, "WHATSAPP_ACCESS_TOKEN": None,
-        "WHATSAPP_PHONE_NUMBER_ID": None, "WHATSAPP_API_URL": API_URL}
+        "WHATSAPP_PHONE_NUMBER_ID": None, "WHATSAPP_API_URL": GRAPH_API_URL}
     secret_setting, verify_setting = "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN"
     output_class = WhatsAppOutput
 
