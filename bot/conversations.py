@@ -11,7 +11,6 @@ conversation on request.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +21,7 @@ from sqlalchemy import Column, Float, Integer, MetaData, String, Table, create_e
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import settings
 from bot.privacy import hash_sender
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +45,7 @@ def tracker_url(endpoints: Path | None = None) -> str:
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.utils.endpoints import read_endpoint_config
 
-    path = Path(os.environ.get("HELPLINE_ENDPOINTS") or endpoints or ENDPOINTS)
+    path = settings.endpoints_file(endpoints or ENDPOINTS)
     config = read_endpoint_config(str(path), "tracker_store")
     options = config.kwargs if config else {}
     if config is None or not (options.get("dialect") or "://" in (config.url or "")):

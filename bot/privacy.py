@@ -16,7 +16,8 @@ import re
 import secrets
 from collections.abc import Callable
 from functools import lru_cache
-from pathlib import Path
+
+from bot import settings
 
 # Order matters: IBANs and e-mails contain what would otherwise look like IDs or phones.
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -54,13 +55,13 @@ def redact(text: str) -> str:
     return text
 
 
-KEY_FILE = Path(__file__).resolve().parents[1] / "var" / "sender.key"
+KEY_FILE = settings.SENDER_KEY_FILE
 
 
 @lru_cache(maxsize=1)
 def _sender_key() -> bytes:
     """HELPLINE_SENDER_KEY, or a random key kept in var/sender.key (made on first use)."""
-    configured = os.environ.get("HELPLINE_SENDER_KEY")
+    configured = settings.sender_key()
     if configured:
         return configured.encode()
     KEY_FILE.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -31,7 +31,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -46,6 +45,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import settings
 from bot.channels.guard import OnNewMessage, RateLimiter, guard, safety_line
 from bot.channels.state import ChannelState
 from bot.emergency_reply import safety_note
@@ -204,10 +204,9 @@ def buttons_of(message: Mapping[str, Any]) -> list[Button]:
             if isinstance(b, dict) and b.get("title") and b.get("payload")]
 
 
-def missing_settings(settings: Mapping[str, str | None], environ: Mapping[str, str] | None = None) -> list[str]:
+def missing_settings(variables: Mapping[str, str | None], environ: Mapping[str, str] | None = None) -> list[str]:
     """The required variables (those without a default) that are not set."""
-    environ = os.environ if environ is None else environ
-    return [name for name, default in settings.items() if default is None and not environ.get(name)]
+    return [name for name, default in variables.items() if default is None and not settings.get(name, "", environ)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -343,7 +342,7 @@ class MessagingInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> MessagingInput:
         """Reads the channel's variables from the environment (credentials.yml holds no secret)."""
-        return cls({name: os.environ.get(name) or default or "" for name, default in cls.settings.items()})
+        return cls({name: settings.get(name, default or "") for name, default in cls.settings.items()})
 
     @classmethod
     def status(cls, environ: Mapping[str, str] | None = None) -> list[str]:

@@ -8,11 +8,12 @@ The channel classes (and so Rasa) are imported only when a command runs.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import requests
 import typer
+
+from bot import settings
 
 app = typer.Typer(help="The messaging channels (Viber, WhatsApp, Messenger, Telegram, SMS).",
                   no_args_is_help=True)
@@ -45,7 +46,7 @@ def status() -> None:
 
 
 def _setting(channel: Any, name: str) -> str:
-    return os.environ.get(name) or channel.settings[name] or ""
+    return settings.get(name, channel.settings[name] or "")
 
 
 def _register(name: str, url: str) -> tuple[bool, str]:

@@ -8,7 +8,6 @@ connection pool and a reference to the latest snapshot.
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import settings
 from bot.knowledge import model, schema
 from bot.knowledge.export import export_knowledge
 from bot.knowledge.loader import ImportReport, import_knowledge, read_knowledge
@@ -31,7 +31,7 @@ DEFAULT_URL = f"sqlite:///{ROOT / 'var' / 'knowledge.db'}"
 
 def database_url() -> str:
     """The store's URL: HELPLINE_DB_URL, or a SQLite file under var/."""
-    return os.environ.get("HELPLINE_DB_URL") or DEFAULT_URL
+    return settings.database_url()
 
 
 def _split(joined: str | None) -> tuple[str, ...]:

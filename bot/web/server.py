@@ -19,9 +19,9 @@ request: no access log, so no paths, query strings or bodies ever reach a log.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
-import os
 import re
 import sys
 from collections.abc import Mapping
@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from bot import settings as config
 from bot.answers import CHOOSE_TOPIC_INTENT
 from bot.conversations import delete_conversation
 from bot.emergency_reply import numbers_for
@@ -73,16 +74,16 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Reads WEB_HOST, WEB_PORT, RASA_PUBLIC_URL and WEB_EXIT_URL; checks the URLs."""
-        env = os.environ if env is None else env
-        settings = cls(
-            host=env.get("WEB_HOST") or cls.host,
-            port=int(env.get("WEB_PORT") or cls.port),
-            rasa_public_url=(env.get("RASA_PUBLIC_URL") or DEFAULT_RASA_URL).rstrip("/"),
-            exit_url=env.get("WEB_EXIT_URL") or DEFAULT_EXIT_URL,
+        read = functools.partial(config.get, environ=env)
+        configured = cls(
+            host=read("WEB_HOST", cls.host),
+            port=config.get_int("WEB_PORT", cls.port, env),
+            rasa_public_url=read("RASA_PUBLIC_URL", DEFAULT_RASA_URL).rstrip("/"),
+            exit_url=read("WEB_EXIT_URL", DEFAULT_EXIT_URL),
         )
-        origin_of(settings.rasa_public_url)
-        origin_of(settings.exit_url)
-        return settings
+        origin_of(configured.rasa_public_url)
+        origin_of(configured.exit_url)
+        return configured
 
     @property
     def origin(self) -> str:

@@ -1,0 +1,57 @@
+"""Every setting the assistant's Python processes read, in one place.
+
+Each setting is an environment variable with a default that works on one machine (SQLite files
+under var/, servers on 127.0.0.1). ``scripts/env.sh`` exports the same defaults for the shell
+scripts; ``endpoints.yml`` takes its values through ``${VAR}``. Values are read when asked for,
+not at import, so a test or a command can set a variable before it calls a function.
+Nothing else in ``bot/`` or ``actions/`` reads ``os.environ`` (tests/test_settings.py checks).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+VAR = ROOT / "var"
+
+
+def get(name: str, default: str = "", environ: Mapping[str, str] | None = None) -> str:
+    """The variable's value, or ``default`` when it is unset or empty."""
+    return (os.environ if environ is None else environ).get(name) or default
+
+
+def get_int(name: str, default: int, environ: Mapping[str, str] | None = None) -> int:
+    """An integer setting; a value that is not one names the variable in its error."""
+    value = get(name, "", environ)
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r}: expected a whole number") from None
+
+
+# --- storage ------------------------------------------------------------------------------------
+
+
+def database_url() -> str:
+    """The knowledge store (and channel state): HELPLINE_DB_URL, or a SQLite file under var/."""
+    return get("HELPLINE_DB_URL", f"sqlite:///{VAR / 'knowledge.db'}")
+
+
+def endpoints_file(default: Path | None = None) -> Path:
+    """The endpoints file Rasa reads (tracker store, action server): HELPLINE_ENDPOINTS."""
+    return Path(get("HELPLINE_ENDPOINTS") or default or ROOT / "endpoints.yml")
+
+
+# --- keys ---------------------------------------------------------------------------------------
+
+
+def sender_key() -> str:
+    """HELPLINE_SENDER_KEY, the key sender ids are hashed with; empty: a file under var/."""
+    return get("HELPLINE_SENDER_KEY")
+
+
+SENDER_KEY_FILE = VAR / "sender.key"
