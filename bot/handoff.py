@@ -31,6 +31,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from datetime import time as clock
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -54,8 +55,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine, Row, make_url
 
-from bot import settings
+from bot import answers, settings
+from bot.emergency_reply import safety_note
 from bot.handoff_client import Gone, HandoffError, HeldByOther, NotFound, QueueItem
+from bot.knowledge.model import Snapshot
 from bot.privacy import purpose_key
 from bot.text import Lang
 
@@ -244,8 +247,13 @@ class HandoffStore:
         if sqlite:
             event.listen(self.engine, "connect", _fast_sqlite)
         _metadata.create_all(self.engine, checkfirst=True)
-        self.hours = parse_hours(hours if hours is not None else settings.operator_hours())
+        self._hours = hours
         self._cipher = Fernet(base64.urlsafe_b64encode(purpose_key("handoff-address")))
+
+    @cached_property
+    def hours(self) -> Hours:
+        """Parsed when first needed: deleting a conversation must not depend on this setting."""
+        return parse_hours(self._hours if self._hours is not None else settings.operator_hours())
 
     # -- rows -----------------------------------------------------------------------------------
 
@@ -442,3 +450,27 @@ class HandoffStore:
 def utc(seconds: float) -> datetime:
     """A stored timestamp (seconds) as an aware UTC datetime."""
     return datetime.fromtimestamp(seconds, timezone.utc)
+
+
+@dataclass(frozen=True)
+class Asking:
+    """A conversation asking for a person, as the action server sees it."""
+
+    conversation: str  # the tracker's (hashed) id
+    channel: str
+    last_card: str | None
+    danger: bool
+
+
+def ask_for_person(store: HandoffStore, snapshot: Snapshot, asking: Asking, language: Lang) -> answers.Reply:
+    """Queues the conversation and pauses it, telling the user the expected wait and the
+    emergency numbers meanwhile; with nobody available, the hours and where a person answers."""
+    card = snapshot.card(asking.last_card)
+    request = store.request(asking.conversation, language, asking.channel, card.topic if card else None,
+                            asking.danger)
+    if request.handoff is None:
+        reply = answers.handoff(snapshot, language)
+        reply.values = {"hours": request.hours.describe(language)}
+        return reply
+    return answers.Reply(response="utter_handoff_started", pause=True, values={
+        "wait": wait_phrase(request.wait_minutes, language), "numbers": safety_note(snapshot, language)})
