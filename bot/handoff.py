@@ -57,7 +57,7 @@ from sqlalchemy.engine import Engine, Row, make_url
 
 from bot import answers, settings
 from bot.emergency_reply import safety_note
-from bot.handoff_client import Gone, HandoffError, HeldByOther, NotFound, QueueItem
+from bot.handoff_client import HANDOFF_ID, Gone, HandoffError, HeldByOther, NotFound, QueueItem
 from bot.knowledge.model import Snapshot
 from bot.privacy import purpose_key
 from bot.text import Lang
@@ -270,7 +270,7 @@ class HandoffStore:
 
     def get(self, handoff_id: str) -> Handoff:
         """The handoff, or NotFound (also for an id that cannot be one)."""
-        if not isinstance(handoff_id, str) or not re.fullmatch(r"[A-Za-z0-9_-]{8,32}", handoff_id):
+        if not isinstance(handoff_id, str) or not HANDOFF_ID.match(handoff_id):
             raise NotFound("There is no such conversation in the queue.")
         with self.engine.begin() as connection:
             row = connection.execute(select(HANDOFFS).where(HANDOFFS.c.id == handoff_id)).first()

@@ -90,8 +90,9 @@ class OperatorInput(InputChannel):
                         return response.json(await handler(request, **kwargs))
                     except Rejected as rejected:
                         logger.warning("operator route refused (%d: %s)", rejected.status, rejected.reason)
-                        return response.json({"error": "unauthorized", "message": "Unauthorized."},
-                                             status=rejected.status)
+                        said = "missing" if rejected.status == 401 else "was refused"
+                        return response.json({"error": "unauthorized", "message": f"The console's token {said} "
+                                              "(HELPLINE_CONSOLE_TOKEN)."}, status=rejected.status)
                     except HandoffError as error:
                         return response.json(error_json(error), status=error.status)
                     except Exception:  # never a traceback to the console; the log has it
