@@ -211,9 +211,9 @@ class Handoff:
     def open(self) -> bool:
         return self.state in OPEN
 
-    def item(self, last_user_text: str | None = None) -> QueueItem:
+    def item(self, last_user_text: str | None = None, reply_limit: int | None = None) -> QueueItem:
         return QueueItem(self.id, self.state, self.language, self.channel, self.topic, self.danger,
-                         datetime.fromtimestamp(self.requested_at, timezone.utc), self.held_by, last_user_text)
+                         utc(self.requested_at), self.held_by, last_user_text, reply_limit)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ class QueueItem:
     requested_at: datetime  # UTC
     held_by: str | None
     last_user_text: str | None
+    reply_limit: int | None = None  # characters one operator reply may have on this channel
 
     def as_json(self) -> dict[str, Any]:
         return {**self.__dict__, "requested_at": self.requested_at.isoformat()}

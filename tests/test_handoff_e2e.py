@@ -146,7 +146,7 @@ def test_bad_requests_get_a_clear_answer(servers: Servers) -> None:
 def test_a_rest_user_is_queued_answered_by_an_operator_and_released(servers: Servers) -> None:
     chat, item = ask_on_rest(servers)
     assert (item.state, item.language, item.channel, item.danger) == ("waiting", "sq", "rest", False)
-    assert item.held_by is None
+    assert item.held_by is None and item.reply_limit == 2000
     assert item.last_user_text == ASK_SQ
     # while waiting: one note that an operator will answer, then silence (never the failure apology)
     chat.expect("a jeni aty?", contains=("Një operator do t'ju përgjigjet këtu",))
@@ -323,7 +323,7 @@ def test_a_telegram_user_gets_the_operators_reply_through_the_telegram_api(serve
     offer = [telegram.sent(r) for r in fake.wait(telegram.to(chat_id))]
     assert any(s and STARTED["en"] in s.text for s in offer), offer
     item = new_item(servers, before)
-    assert (item.channel, item.language) == ("telegram", "en")
+    assert (item.channel, item.language, item.reply_limit) == ("telegram", "en", 4096)
     console(servers, lambda c: c.take(item.handoff_id, "ana"))
     with pytest.raises(TooLong) as refused:
         console(servers, lambda c: c.send(item.handoff_id, "ana", "x" * 4097))

@@ -84,7 +84,8 @@ class OperatorInput(InputChannel):
             def register(handler: Handler) -> Handler:
                 async def guarded(request: Request, **kwargs: Any) -> HTTPResponse:
                     if not settings.console_token():
-                        return response.json({"error": "not_found", "message": "Not found."}, status=404)
+                        return response.json({"error": "unauthorized", "message": "The assistant has no operator "
+                                              "routes: HELPLINE_CONSOLE_TOKEN is not set there."}, status=404)
                     try:
                         authorise(request)
                         return response.json(await handler(request, **kwargs))
