@@ -197,6 +197,20 @@ def test_danger_while_waiting_gets_the_emergency_answer_and_goes_first(servers: 
     chat.expect(QUESTION_EN, contains=("90",))  # closing resumes the assistant too
 
 
+def test_after_the_emergency_answer_a_person_is_offered_and_yes_starts_the_handoff(servers: Servers) -> None:
+    chat = Conversation(servers, "handoff-danger")
+    turn = chat.say("they took my passport and they lock me in the house")
+    chat.check(turn.first_text.startswith("🚨"), turn, "expected the emergency answer first")
+    chat.check("Would you like to talk to a person?" in turn.texts[-1], turn, "expected the offer of a person last")
+    chat.check([b["payload"] for b in turn.buttons][-2:] == ["/request_human", "/deny"], turn, "expected Yes / No")
+    before = queue(servers)
+    chat.expect("yes", contains=(STARTED["en"],), language="en")
+    item = new_item(servers, before)
+    assert (item.danger, item.language) == (True, "en")
+    assert queue(servers)[0].handoff_id == item.handoff_id  # danger first
+    console(servers, lambda c: c.close(item.handoff_id, "ana"))
+
+
 def _age_conversation(servers: Servers, sender: str, seconds: float) -> None:
     """Moves every stored event of the conversation `seconds` into the past (its session then
     expires on the next message, as after that much silence)."""
