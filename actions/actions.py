@@ -225,8 +225,9 @@ class ActionSessionStart(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
+        carry = (domain.get("session_config") or {}).get("carry_over_slots_to_new_session", True)
         carried = [SlotSet(name, value) for name, value in tracker.slots.items()
-                   if value is not None and name != "session_started_metadata"]
+                   if carry and value is not None and name != "session_started_metadata"]
         try:
             paused = bool(await asyncio.to_thread(handoffs().is_open, tracker.sender_id))
         except Exception:  # cannot tell: the assistant answers rather than leaving the user alone

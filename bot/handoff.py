@@ -87,6 +87,7 @@ HANDOFFS = Table(
     Column("last_user_at", Float),  # the user's last message, for the channels' 24-hour windows
     Column("reminded", Boolean, nullable=False, default=False),  # told "an operator will answer here"
     Column("delivered_until", Float, nullable=False, default=0.0),  # REST: operator replies sent up to
+    Column("replied_until", Float, nullable=False, default=0.0),  # REST: operator replies written up to
 )
 PRESENCE = Table(
     "operator_presence", _metadata,
@@ -206,6 +207,7 @@ class Handoff:
     last_user_at: float | None
     reminded: bool
     delivered_until: float
+    replied_until: float
 
     @property
     def open(self) -> bool:
@@ -283,7 +285,9 @@ class HandoffStore:
         (an operator may write and release before the user writes again)."""
         with self.engine.begin() as connection:
             row = connection.execute(
-                select(HANDOFFS).where(HANDOFFS.c.conversation == conversation, HANDOFFS.c.deleted.is_(False))
+                select(HANDOFFS).where(HANDOFFS.c.conversation == conversation, HANDOFFS.c.deleted.is_(False),
+                                       or_(HANDOFFS.c.state.in_(OPEN),
+                                           HANDOFFS.c.replied_until > HANDOFFS.c.delivered_until))
                 .order_by(HANDOFFS.c.requested_at.desc()).limit(1)).first()
         return self._handoff(row) if row is not None else None
 
@@ -353,7 +357,7 @@ class HandoffStore:
                 connection.execute(insert(HANDOFFS).values(
                     id=handoff_id, conversation=conversation, state="waiting", language=language,
                     channel=channel[:32], topic=topic, danger=danger, requested_at=now, deleted=False,
-                    reminded=False, delivered_until=0.0, last_user_at=now))
+                    reminded=False, delivered_until=0.0, replied_until=0.0, last_user_at=now))
                 row = connection.execute(select(HANDOFFS).where(HANDOFFS.c.id == handoff_id)).one()
         return Request(self._handoff(row), wait, self.hours)
 
@@ -422,6 +426,11 @@ class HandoffStore:
         values = {k: True for k, v in (("danger", danger), ("reminded", reminded)) if v}
         with self.engine.begin() as connection:
             connection.execute(update(HANDOFFS).where(HANDOFFS.c.id == handoff_id).values(**values))
+
+    def replied(self, handoff_id: str, at: float) -> None:
+        """An operator's reply waits for the user's next REST request (written at `at`)."""
+        with self.engine.begin() as connection:
+            connection.execute(update(HANDOFFS).where(HANDOFFS.c.id == handoff_id).values(replied_until=at))
 
     def mark_delivered(self, handoff_id: str, previous: float, until: float) -> bool:
         """REST replies up to `until` are delivered: compare-and-set, so two requests of the same

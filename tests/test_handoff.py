@@ -96,6 +96,17 @@ def test_one_open_handoff_per_conversation(handoffs: HandoffStore) -> None:
     assert len(handoffs.queue()) == 1
 
 
+def test_a_rest_reply_is_delivered_once_even_after_the_release(handoffs: HandoffStore) -> None:
+    handoff_id = queued(handoffs)
+    handoffs.take(handoff_id, "ana")
+    handoffs.replied(handoff_id, 100.0)
+    handoffs.end(handoff_id, "ana", "released")
+    assert handoffs.latest_for("h-one").id == handoff_id  # type: ignore[union-attr]
+    assert handoffs.mark_delivered(handoff_id, 0.0, 100.0)
+    assert not handoffs.mark_delivered(handoff_id, 0.0, 100.0)  # a second request at once: not again
+    assert handoffs.latest_for("h-one") is None  # nothing left: an ordinary conversation again
+
+
 @pytest.mark.parametrize("handoff_id", ["nope", "x" * 40, "../../etc", "A" * 24])
 def test_an_unknown_or_malformed_id_is_not_found(handoffs: HandoffStore, handoff_id: str) -> None:
     with pytest.raises(NotFound, match="no such conversation"):

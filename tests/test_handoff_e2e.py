@@ -162,8 +162,13 @@ def test_a_rest_user_is_queued_answered_by_an_operator_and_released(servers: Ser
         ("user", ASK_SQ), ("user", "a jeni aty?"), ("user", "alo"), ("operator", reply),
         ("user", "po, kam nevoje per ndihme"), ("user", "faleminderit")]
     assert any(t.who == "assistant" and STARTED["sq"] in t.text for t in turns)
+    goodbye = "Tani ju kthej te asistenti. Mirupafshim!"
+    console(servers, lambda c: c.send(item.handoff_id, "ana", goodbye))
     console(servers, lambda c: c.release(item.handoff_id, "ana"))
-    chat.expect("sa dite mund te qendroj ne itali pa vize?", contains=("90",), language="sq")
+    # released: the assistant answers again, and the last reply still reaches the user, once
+    turn = chat.expect("sa dite mund te qendroj ne itali pa vize?", contains=("90",), language="sq")
+    assert turn.texts.count(goodbye) == 1
+    assert goodbye not in chat.say("faleminderit shume").texts
     with pytest.raises(Gone, match="no longer in the queue"):
         console(servers, lambda c: c.send(item.handoff_id, "ana", "a jeni ende aty?"))
     assert item.handoff_id not in {i.handoff_id for i in queue(servers)}

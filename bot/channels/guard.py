@@ -190,7 +190,10 @@ def guard(on_new_message: OnNewMessage, limiter: RateLimiter | None = None) -> O
         handoff = await _handoff_of(message.input_channel, sender, message.sender_id)
         if handoff is not None and handoff.open:
             if output.sent == 0:  # paused on purpose: not a failure
-                await _while_paused(handoff, message.text, output, sender)
+                try:
+                    await _while_paused(handoff, message.text, output, sender)
+                except Exception:  # a flag not stored must not lose the message's answer
+                    logger.exception("a paused conversation's message was not fully handled")
         elif output.sent == 0:  # every turn of this assistant answers; silence means a failure
             fallback = "utter_emergency" if danger_signals(message.text) else "utter_service_unavailable"
             await output.inner.send_text_message(sender, bilingual_text(fallback))

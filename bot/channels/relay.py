@@ -153,8 +153,10 @@ class Relay:
                 raise HandoffError("The user cannot be reached yet: wait for their next message.")
             await self._ensure_exists(handoff.conversation)
             await deliverer.send(handoff.address, text, handoff.last_user_at)
-        metadata = {HANDOFF_KEY: handoff.id, OPERATOR_KEY: handoff.held_by}
-        await self._append(handoff.conversation, [BotUttered(text, {}, metadata)])
+        reply = BotUttered(text, {}, {HANDOFF_KEY: handoff.id, OPERATOR_KEY: handoff.held_by})
+        await self._append(handoff.conversation, [reply])
+        if deliverer.send is None:  # goes out with the user's next request, even after a release
+            await self.db(store().replied, handoff.id, reply.timestamp)
 
     async def _ensure_exists(self, conversation: str) -> None:
         tracker = await self.agent.tracker_store.retrieve(conversation)

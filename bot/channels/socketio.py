@@ -88,7 +88,11 @@ class HardenedSocketIOInput(SocketIOInput):
                                      input_channel=self.name(), metadata=data.get(self.metadata_key)))
 
         async def deliver(session: str, text: str, _last_user_at: float | None) -> None:
-            if not any(True for _ in sio.manager.get_participants(self.namespace or "/", session)):
+            try:
+                connected = any(True for _ in sio.manager.get_participants(self.namespace or "/", session))
+            except KeyError:  # nobody has connected to the namespace since the start
+                connected = False
+            if not connected:
                 raise HandoffError("The user's chat is not open right now, so the reply was not sent; "
                                    "it can be sent when they write again.")
             await SocketIOOutput(sio, self.bot_message_evt).send_text_message(session, text)
