@@ -79,3 +79,9 @@ def hash_sender(sender_id: str) -> str:
     Messenger id or session id that could identify the person."""
     digest = hmac.new(_sender_key(), sender_id.encode(), hashlib.sha256).hexdigest()
     return f"h-{digest[:40]}"
+
+
+def purpose_key(purpose: str) -> bytes:
+    """A key for one purpose (e.g. encrypting a handoff's address), derived from the sender key,
+    so no second secret has to be kept and one purpose's key reveals nothing of another's."""
+    return hmac.new(_sender_key(), f"purpose:{purpose}".encode(), hashlib.sha256).digest()

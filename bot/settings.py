@@ -57,6 +57,29 @@ def sender_key() -> str:
 SENDER_KEY_FILE = VAR / "sender.key"
 
 
+# --- live handoff (bot/handoff.py, bot/channels/operator.py, the operator console) ---------------
+
+CONSOLE_TOKEN_FILE = VAR / "console.token"  # scripts/run.sh writes one (mode 0600) when unset
+
+
+def console_token() -> str:
+    """HELPLINE_CONSOLE_TOKEN, the console's key to the operator routes; else the file
+    scripts/run.sh generated, so both processes share it; empty: the routes answer 404."""
+    configured = get("HELPLINE_CONSOLE_TOKEN")
+    if configured:
+        return configured
+    try:
+        return CONSOLE_TOKEN_FILE.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return ""
+
+
+def operator_hours() -> str:
+    """HELPLINE_OPERATOR_HOURS: when people answer, e.g. "Mon-Fri 08:00-20:00 Europe/Tirane"
+    (several spans with commas: "Mon-Fri 08:00-20:00, Sat 09:00-13:00 Europe/Tirane")."""
+    return get("HELPLINE_OPERATOR_HOURS", "Mon-Fri 08:00-20:00 Europe/Tirane")
+
+
 # --- operator console (bot/console) -------------------------------------------------------------
 
 

@@ -17,7 +17,9 @@ order of work is fixed once for all of them:
 5. reply through a `ChannelOutput`, which splits long answers at paragraph boundaries, keeps
    buttons within the channel's limits, respects the 24-hour window of WhatsApp and Messenger,
    and retries a send on 429, 5xx or a lost connection (never on another 4xx); a failure is
-   logged without the message text.
+   logged without the message text;
+6. an operator's reply in a live handoff is sent with the same output (`deliver_operator_reply`),
+   one message within the channel's limit and window, or a clear refusal for the operator.
 
 A channel whose required variables are not set is not started: Rasa starts without it and
 logs which variables are missing (`status()` says the same for scripts/run.sh).
@@ -47,8 +49,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import settings
 from bot.channels.guard import OnNewMessage, RateLimiter, guard, safety_line
+from bot.channels.relay import Deliverer, relay
 from bot.channels.state import ChannelState
 from bot.emergency_reply import safety_note
+from bot.handoff_client import HandoffError
 from bot.knowledge.store import KnowledgeStore
 from bot.phones import unmark
 from bot.privacy import hash_sender
@@ -417,6 +421,7 @@ class MessagingInput(InputChannel):
             logger.warning("%s channel not started: %s not set", name, ", ".join(self.missing))
             return hook
         logger.info("%s channel started at /webhooks/%s/webhook", name, name)
+        relay.register(name, Deliverer(self.output_class.limits.text, self.deliver_operator_reply))
 
         @hook.route("/webhook", methods=["GET"])
         async def subscribe(request: Request) -> HTTPResponse:
@@ -432,6 +437,17 @@ class MessagingInput(InputChannel):
                 await self._http.close()
 
         return hook
+
+    async def deliver_operator_reply(self, recipient: str, text: str, last_user_at: float | None) -> None:
+        """An operator's reply, as one message; HandoffError when the provider will not take it."""
+        output = self.output_class(self, Incoming("", recipient, "text", sent_at=last_user_at))
+        if not output.within_window():
+            raise HandoffError(f"The user last wrote more than {int((self.reply_window or 0) // 3600)} hours "
+                               f"ago; {self.name()} does not allow a reply now.")
+        try:
+            await output.send_text(recipient, self.render_text(text))
+        except SendFailed as failure:
+            raise HandoffError(f"{self.name()} did not accept the reply ({failure}); please try again.") from None
 
     async def receive(self, request: Request, handle: OnNewMessage, agent: Any = None) -> HTTPResponse:
         """Verify, parse, deduplicate, acknowledge; the messages are processed afterwards.

@@ -13,12 +13,16 @@ web widget, REST and any messaging channel added later:
   apology with the helpline, never silence; a message that signals danger gets the emergency
   numbers instead (the domain's `utter_emergency`, which needs neither the action server nor the
   database);
+- a conversation in a live handoff (bot/channels/relay.py) is paused on purpose, so its silence
+  is no failure: it gets the emergency answer when the message signals danger, once the note
+  that an operator will answer here while none has yet, and (on REST) the operator's replies;
 - "/intent{json}" is accepted only when it is a button payload the assistant offers (the
   domain's, or the choice of an answer card or topic, which only shows what anyone may read);
   typed by hand it is treated as plain text, so nobody can set slots or trigger internal intents.
 
 The texts sent here are the domain's bilingual variations (`utter_emergency` and
-`utter_service_unavailable` without a language condition) plus the two lines below; the phone
+`utter_service_unavailable` without a language condition, their variations in the language of a
+handoff, and `utter_handoff_waiting`) plus the two lines below; the phone
 numbers in all of them are checked against the knowledge store by tests/test_domain.py.
 """
 
@@ -36,7 +40,9 @@ from typing import Any
 import yaml
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
+from bot.channels.relay import relay, store
 from bot.emergency import danger_signals
+from bot.handoff import Handoff
 from bot.privacy import hash_sender, redact
 from bot.text import clean
 
@@ -87,6 +93,13 @@ def bilingual_text(response: str) -> str:
     """The variation of a domain response without a language condition (both languages)."""
     variations = _domain()["responses"][response]
     return next(v["text"] for v in variations if "condition" not in v)
+
+
+def domain_text(response: str, language: str) -> str:
+    """The variation of a domain response for a language (the bilingual one if it has none)."""
+    variations = _domain()["responses"][response]
+    return next((v["text"] for v in variations if any(c.get("value") == language for c in v.get("condition") or [])),
+                bilingual_text(response))
 
 
 def safety_line() -> str:
@@ -174,9 +187,38 @@ def guard(on_new_message: OnNewMessage, limiter: RateLimiter | None = None) -> O
         except Exception:  # whatever failed, the person must not be left unanswered
             logger.exception("processing a message failed")
             result = None
-        if output.sent == 0:  # every turn of this assistant answers; silence means a failure
+        handoff = await _handoff_of(message.input_channel, sender, message.sender_id)
+        if handoff is not None and handoff.open:
+            if output.sent == 0:  # paused on purpose: not a failure
+                await _while_paused(handoff, message.text, output, sender)
+        elif output.sent == 0:  # every turn of this assistant answers; silence means a failure
             fallback = "utter_emergency" if danger_signals(message.text) else "utter_service_unavailable"
             await output.inner.send_text_message(sender, bilingual_text(fallback))
+        if handoff is not None:
+            try:
+                await relay.deliver_pending(handoff, output, sender)
+            except Exception:  # the reply stays in the tracker; the next message tries again
+                logger.exception("delivering an operator's reply failed")
         return result
 
     return guarded
+
+
+async def _handoff_of(channel: str | None, sender: str, conversation: str) -> Handoff | None:
+    """The conversation's handoff, if any; a database failure leaves it an ordinary turn."""
+    try:
+        return await relay.turn(channel, sender, conversation)
+    except Exception:
+        logger.exception("the handoffs could not be read")
+        return None
+
+
+async def _while_paused(handoff: Handoff, text: str, output: CountingOutput, sender: str) -> None:
+    """Danger beats everything (and puts the conversation first in the queue); otherwise, once,
+    while nobody has answered: an operator will write here."""
+    if danger_signals(text):
+        await output.send_response(sender, {"text": domain_text("utter_emergency", handoff.language)})
+        await relay.db(store().flag, handoff.id, danger=True)
+    elif handoff.state == "waiting" and not handoff.reminded:
+        await output.send_response(sender, {"text": domain_text("utter_handoff_waiting", handoff.language)})
+        await relay.db(store().flag, handoff.id, reminded=True)

@@ -2,7 +2,8 @@
 
 Plain Rasa answers HTTP 500 to a body that is empty, `null` or a list, and files every request
 without a sender under one shared "default" conversation. Here such requests get HTTP 400 with
-a clear message, so strangers' messages never mix.
+a clear message, so strangers' messages never mix. REST only answers requests, so an operator's
+reply in a live handoff goes out with the user's next response (bot/channels/relay.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sanic.exceptions import InvalidUsage, PayloadTooLarge
 from sanic.request import Request
 
 from bot.channels.guard import MAX_CHARS, MAX_MESSAGE_BODY, OnNewMessage, guard
+from bot.channels.relay import Deliverer, relay
 
 _SENDER = re.compile(r"^[\w.:@+-]{1,128}$")
 
@@ -53,4 +55,5 @@ class HardenedRestInput(RestInput):
         return metadata if isinstance(metadata, dict) else None
 
     def blueprint(self, on_new_message: OnNewMessage) -> Any:
+        relay.register(self.name(), Deliverer(MAX_CHARS, None))
         return super().blueprint(guard(on_new_message))

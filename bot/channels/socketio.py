@@ -8,7 +8,9 @@ with silence and an unhandled error in its log. Here:
 - `session_request` and `user_uttered` must be objects with a session id of the widget's form
   (32 hex characters) and a string message; anything else gets an `error` event that says what
   was expected, and nothing is processed or stored;
-- a socket sends only for the session it joined with `session_request`.
+- a socket sends only for the session it joined with `session_request`;
+- an operator's reply in a live handoff is emitted as `bot_uttered` to the session's room, as
+  Rasa's own replies are (bot/channels/relay.py).
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 
 from bot import launcher
-from bot.channels.guard import MAX_MESSAGE_BODY, OnNewMessage, guard
+from bot.channels.guard import MAX_CHARS, MAX_MESSAGE_BODY, OnNewMessage, guard
+from bot.channels.relay import Deliverer, relay
+from bot.handoff_client import HandoffError
 
 logger = logging.getLogger(__name__)
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -83,6 +87,13 @@ class HardenedSocketIOInput(SocketIOInput):
             await handle(UserMessage(message, SocketIOOutput(sio, self.bot_message_evt), session,
                                      input_channel=self.name(), metadata=data.get(self.metadata_key)))
 
+        async def deliver(session: str, text: str, _last_user_at: float | None) -> None:
+            if not any(True for _ in sio.manager.get_participants(self.namespace or "/", session)):
+                raise HandoffError("The user's chat is not open right now, so the reply was not sent; "
+                                   "it can be sent when they write again.")
+            await SocketIOOutput(sio, self.bot_message_evt).send_text_message(session, text)
+
+        relay.register(self.name(), Deliverer(MAX_CHARS, deliver))
         for event, handler in (("connect", connect), ("disconnect", disconnect),
                                ("session_request", session_request), (self.user_message_evt, user_uttered)):
             sio.on(event, handler, namespace=self.namespace)
