@@ -145,6 +145,10 @@ class Console:
             return aid
         self.aid = await in_thread(load)
 
+    def forget_beat(self, operator: str) -> None:
+        """After sign-out the next sign-in heartbeats at once."""
+        self._beats.pop(operator, None)
+
     async def aclose(self) -> None:
         await self._client.aclose()
         self.accounts.close()
@@ -166,15 +170,16 @@ class Console:
                                                             **values)
         return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
 
-    def heartbeat(self, operator: str) -> None:
-        """Tells the Rasa side this operator is here, at most every HEARTBEAT_EVERY seconds."""
+    async def heartbeat(self, operator: str) -> None:
+        """Tells the Rasa side this operator is here, at most every HEARTBEAT_EVERY seconds (awaited,
+        so that a user asking for a person right after the operator's first page finds them)."""
         now = time.monotonic()
         if now - self._beats.get(operator, -HEARTBEAT_EVERY) < HEARTBEAT_EVERY:
             return
         self._beats[operator] = now
-        asyncio.get_running_loop().create_task(self._presence(operator, True))
+        await self.presence(operator, True)
 
-    async def _presence(self, operator: str, online: bool) -> None:
+    async def presence(self, operator: str, online: bool) -> None:
         try:
             await self.client.presence(operator, online)
         except HandoffError as error:  # the console still works for calls; the queue will say why
@@ -217,7 +222,7 @@ def create_app(console: Console) -> web.Application:
                     return error_json(message, 403)
                 return console.page("error.html", request, 403, message=message)
         request["session"] = session
-        console.heartbeat(session.operator)
+        await console.heartbeat(session.operator)
         return await handler(request)
 
     def supervisor(handler: Handler) -> Handler:
@@ -234,7 +239,11 @@ def create_app(console: Console) -> web.Application:
 
     def sign_in_form(request: web.Request, error: str | None = None, status: int = 200,
                      name: str = "") -> web.Response:
-        token = csrf.new_token()
+        # the same token while the cookie lives: a second sign-in page loaded meanwhile (another
+        # tab, the browser's favicon request sent here) must not invalidate the form on screen
+        token = request.cookies.get(csrf.SIGN_IN_COOKIE) or ""
+        if not csrf.TOKEN.match(token):
+            token = csrf.new_token()
         response = console.page("signin.html", request, status, csrf_token=token, error=error, name=name)
         response.set_cookie(csrf.SIGN_IN_COOKIE, token, httponly=True, samesite="Strict", path="/signin",
                             max_age=3600)
@@ -266,7 +275,8 @@ def create_app(console: Console) -> web.Application:
     async def signout(request: web.Request) -> web.StreamResponse:
         session: Session = request["session"]
         await in_thread(accounts.sign_out, request.cookies.get(SESSION_COOKIE, ""))
-        await console._presence(session.operator, False)
+        console.forget_beat(session.operator)
+        await console.presence(session.operator, False)
         response = web.HTTPSeeOther("/signin")
         response.del_cookie(SESSION_COOKIE, path="/")
         raise response
@@ -423,6 +433,9 @@ def create_app(console: Console) -> web.Application:
         return file_response(STATIC_DIR, request.match_info["name"])
 
     async def health(_: web.Request) -> web.StreamResponse:
+        """Ready once the script aid has its models (scripts/run.sh waits for this)."""
+        if console.aid is None:
+            return web.Response(text="loading the script aid", status=503)
         return web.Response(text="ok")
 
     async def add_headers(_: web.Request, response: web.StreamResponse) -> None:
@@ -460,6 +473,7 @@ def create_app(console: Console) -> web.Application:
 def main() -> None:
     """Runs the console until interrupted; logs its address, never a request."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # it would log every URL, handoff ids included
     settings = Settings.from_env()
     if not settings.token:
         logger.warning("HELPLINE_CONSOLE_TOKEN is not set (and var/console.token is missing): the queue "

@@ -9,11 +9,13 @@ header `X-CSRF-Token`; tokens are compared in constant time.
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 
 FIELD = "csrf"
 HEADER = "X-CSRF-Token"
 SIGN_IN_COOKIE = "console_signin"
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # what new_token makes
 
 
 def new_token() -> str:
