@@ -5,16 +5,17 @@ All decisions live in `bot`; these classes only translate between Rasa and it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActionExecuted, ConversationPaused, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import answers
+from bot import answers, handoff
 from bot.emergency_reply import emergency_reply, help_card, safety_note, situation_of
 from bot.knowledge.model import Snapshot
 from bot.knowledge.store import KnowledgeStore
@@ -32,6 +33,12 @@ CARD_AFTER_EMERGENCY = 0.5
 def store() -> KnowledgeStore:
     """The process's one store (and connection pool), created on first use, not at import."""
     return KnowledgeStore()
+
+
+@lru_cache(maxsize=1)
+def handoffs() -> handoff.HandoffStore:
+    """The live handoffs (same database), created on first use."""
+    return handoff.HandoffStore()
 
 
 def conversation_language(tracker: Tracker) -> Lang | None:
@@ -81,10 +88,13 @@ def send(dispatcher: CollectingDispatcher, reply: answers.Reply) -> list[EventTy
     if reply.preface:
         dispatcher.utter_message(text=reply.preface)
     if reply.response:
-        dispatcher.utter_message(response=reply.response)
+        dispatcher.utter_message(response=reply.response, **reply.values)
     if reply.text:
         dispatcher.utter_message(text=reply.text, buttons=reply.buttons or None)
-    return [SlotSet(name, value) for name, value in reply.slots.items()]
+    events: list[EventType] = [SlotSet(name, value) for name, value in reply.slots.items()]
+    if reply.pause:  # listening, but paused: nothing is predicted until an operator resumes it
+        events += [ConversationPaused(), ActionExecuted("action_listen")]
+    return events
 
 
 def answer_safely(dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -158,7 +168,18 @@ class ActionEmergency(Action):
         events = send(dispatcher, answers.render(shown, language)) if shown else []
         # follow-ups ("what can he do there?") go on from whom to call in that country, if known
         last = help_card(snapshot, situation) or (shown.key if shown else None)
+        if await operator_available():  # then the offer of a person: "po" / "yes" starts a handoff
+            dispatcher.utter_message(response="utter_offer_person")
         return [*events, SlotSet("language", language), SlotSet("last_card", last)]
+
+
+async def operator_available() -> bool:
+    """Whether a person could answer in the chat now; False when that cannot be known."""
+    try:
+        return bool(await asyncio.to_thread(handoffs().available))
+    except Exception:  # the emergency reply went out; an offer is not worth an error
+        logger.exception("operator presence could not be read")
+        return False
 
 
 class ActionSwitchLanguage(Action):
@@ -181,11 +202,35 @@ class ActionSwitchLanguage(Action):
 
 
 class ActionHandoff(Action):
-    """Explains how to reach a person, with the contacts from the store."""
+    """A person is asked for: queued and paused for an operator, or told when people answer."""
 
     def name(self) -> str:
         return "action_handoff"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[EventType]:
-        return answer_safely(dispatcher, tracker, answers.handoff)
+        danger = any(e.get("event") == "action" and e.get("name") == ActionEmergency.NAME for e in tracker.events)
+        asking = handoff.Asking(tracker.sender_id, tracker.get_latest_input_channel() or "rest",
+                                tracker.get_slot("last_card"), danger)
+        return answer_safely(dispatcher, tracker,
+                             lambda snapshot, language: handoff.ask_for_person(handoffs(), snapshot, asking, language))
+
+
+class ActionSessionStart(Action):
+    """Rasa's session start, except that a conversation waiting for or held by an operator stays
+    paused: a new session would otherwise resume it after an hour of silence."""
+
+    def name(self) -> str:
+        return "action_session_start"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[EventType]:
+        carried = [SlotSet(name, value) for name, value in tracker.slots.items()
+                   if value is not None and name != "session_started_metadata"]
+        try:
+            paused = bool(await asyncio.to_thread(handoffs().is_open, tracker.sender_id))
+        except Exception:  # cannot tell: the assistant answers rather than leaving the user alone
+            logger.exception("the handoffs could not be read at a session start")
+            paused = False
+        return [SessionStarted(), *carried, *([ConversationPaused()] if paused else []),
+                ActionExecuted("action_listen")]

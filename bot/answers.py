@@ -191,6 +191,8 @@ class Reply:
     response: str | None = None
     buttons: list[dict[str, str]] = field(default_factory=list)
     slots: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, str] = field(default_factory=dict)  # the response's {placeholders}
+    pause: bool = False  # a person takes over: Rasa stops answering (a live handoff)
 
 
 def format_date(day: dt.date, language: Lang) -> str:
@@ -534,7 +536,8 @@ def switch_language(snapshot: Snapshot | None, language: Lang, last_card: str | 
 
 
 def handoff(snapshot: Snapshot, language: Lang) -> Reply:
-    """Says the assistant cannot transfer the chat, and lists where a person answers."""
+    """Says no operator can answer in the chat now, and lists where a person answers (the
+    hours operators answer in the chat are the response's `{hours}`: bot/handoff.py)."""
     lines = [line for c in snapshot.tagged("handoff") if (line := contact_line(c, language))]
     phones = [c.phone for c in snapshot.tagged("handoff") if c.phone]
     return Reply(response="utter_handoff", text=mark_phones("\n".join(lines), phones) or None)

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import settings
+from bot.handoff import HandoffStore
 from bot.privacy import hash_sender
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,8 +102,10 @@ def purge_older_than(days: float, url: str | None = None, now: float | None = No
 
 def delete_conversation(sender_id: str, url: str | None = None) -> int:
     """Deletes every stored event of one sender (given as the channel's sender id, which is
-    stored hashed); returns the number of events removed."""
+    stored hashed); returns the number of events removed. Its live handoffs are closed first
+    and their addresses dropped, so an operator writing to it is told it is gone."""
     stored_as = (sender_id, hash_sender(sender_id))
+    HandoffStore().forget(list(stored_as))
     engine = _engine(url)
     with engine.begin() as connection:
         if not engine.dialect.has_table(connection, "events"):

@@ -31,6 +31,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from datetime import time as clock
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -54,8 +55,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine, Row, make_url
 
-from bot import settings
-from bot.handoff_client import Gone, HandoffError, HeldByOther, NotFound, QueueItem
+from bot import answers, settings
+from bot.emergency_reply import safety_note
+from bot.handoff_client import HANDOFF_ID, Gone, HandoffError, HeldByOther, NotFound, QueueItem
+from bot.knowledge.model import Snapshot
 from bot.privacy import purpose_key
 from bot.text import Lang
 
@@ -208,9 +211,9 @@ class Handoff:
     def open(self) -> bool:
         return self.state in OPEN
 
-    def item(self, last_user_text: str | None = None) -> QueueItem:
+    def item(self, last_user_text: str | None = None, reply_limit: int | None = None) -> QueueItem:
         return QueueItem(self.id, self.state, self.language, self.channel, self.topic, self.danger,
-                         datetime.fromtimestamp(self.requested_at, timezone.utc), self.held_by, last_user_text)
+                         utc(self.requested_at), self.held_by, last_user_text, reply_limit)
 
 
 @dataclass(frozen=True)
@@ -244,8 +247,13 @@ class HandoffStore:
         if sqlite:
             event.listen(self.engine, "connect", _fast_sqlite)
         _metadata.create_all(self.engine, checkfirst=True)
-        self.hours = parse_hours(hours if hours is not None else settings.operator_hours())
+        self._hours = hours
         self._cipher = Fernet(base64.urlsafe_b64encode(purpose_key("handoff-address")))
+
+    @cached_property
+    def hours(self) -> Hours:
+        """Parsed when first needed: deleting a conversation must not depend on this setting."""
+        return parse_hours(self._hours if self._hours is not None else settings.operator_hours())
 
     # -- rows -----------------------------------------------------------------------------------
 
@@ -262,7 +270,7 @@ class HandoffStore:
 
     def get(self, handoff_id: str) -> Handoff:
         """The handoff, or NotFound (also for an id that cannot be one)."""
-        if not isinstance(handoff_id, str) or not re.fullmatch(r"[A-Za-z0-9_-]{8,32}", handoff_id):
+        if not isinstance(handoff_id, str) or not HANDOFF_ID.match(handoff_id):
             raise NotFound("There is no such conversation in the queue.")
         with self.engine.begin() as connection:
             row = connection.execute(select(HANDOFFS).where(HANDOFFS.c.id == handoff_id)).first()
@@ -442,3 +450,27 @@ class HandoffStore:
 def utc(seconds: float) -> datetime:
     """A stored timestamp (seconds) as an aware UTC datetime."""
     return datetime.fromtimestamp(seconds, timezone.utc)
+
+
+@dataclass(frozen=True)
+class Asking:
+    """A conversation asking for a person, as the action server sees it."""
+
+    conversation: str  # the tracker's (hashed) id
+    channel: str
+    last_card: str | None
+    danger: bool
+
+
+def ask_for_person(store: HandoffStore, snapshot: Snapshot, asking: Asking, language: Lang) -> answers.Reply:
+    """Queues the conversation and pauses it, telling the user the expected wait and the
+    emergency numbers meanwhile; with nobody available, the hours and where a person answers."""
+    card = snapshot.card(asking.last_card)
+    request = store.request(asking.conversation, language, asking.channel, card.topic if card else None,
+                            asking.danger)
+    if request.handoff is None:
+        reply = answers.handoff(snapshot, language)
+        reply.values = {"hours": request.hours.describe(language)}
+        return reply
+    return answers.Reply(response="utter_handoff_started", pause=True, values={
+        "wait": wait_phrase(request.wait_minutes, language), "numbers": safety_note(snapshot, language)})

@@ -9,6 +9,7 @@ This module imports nothing of Rasa or the database: the console can use it on i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import httpx
 
 ROUTES = "/webhooks/operator"
+HANDOFF_ID = re.compile(r"^[A-Za-z0-9_-]{8,32}$")  # what the store makes (url-safe, random)
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class QueueItem:
     requested_at: datetime  # UTC
     held_by: str | None
     last_user_text: str | None
+    reply_limit: int | None = None  # characters one operator reply may have on this channel
 
     def as_json(self) -> dict[str, Any]:
         return {**self.__dict__, "requested_at": self.requested_at.isoformat()}
@@ -111,7 +114,9 @@ def error_json(error: HandoffError) -> dict[str, Any]:
 
 def error_from(status: int, body: Any) -> HandoffError:
     """The error a route answered with; a sentence of our own when the body is not ours."""
-    if not isinstance(body, dict) or not isinstance(body.get("message"), str):
+    ours = isinstance(body, dict) and isinstance(body.get("message"), str) and (
+        body.get("error") in ERRORS or body.get("error") == TooLong.kind)
+    if not ours:
         if status in (401, 403):
             return Unauthorized("The console's token was refused by the assistant (HELPLINE_CONSOLE_TOKEN).")
         if status == 404:
@@ -148,24 +153,31 @@ class HandoffClient:
         """Waiting and held handoffs: danger first, then the oldest."""
         return [QueueItem.from_json(i) for i in (await self._call("GET", "/queue"))["items"]]
 
+    @staticmethod
+    def _path(handoff_id: str, action: str) -> str:
+        """The route of one handoff; an id the store cannot have made is NotFound right here."""
+        if not isinstance(handoff_id, str) or not HANDOFF_ID.match(handoff_id):
+            raise NotFound("There is no such conversation in the queue.")
+        return f"/handoffs/{handoff_id}/{action}"
+
     async def take(self, handoff_id: str, operator: str) -> QueueItem:
         """Atomic: of two operators taking one handoff, exactly one gets it (HeldByOther)."""
-        data = await self._call("POST", f"/handoffs/{handoff_id}/take", {"operator": operator})
+        data = await self._call("POST", self._path(handoff_id, "take"), {"operator": operator})
         return QueueItem.from_json(data["item"])
 
     async def history(self, handoff_id: str) -> list[Turn]:
-        return [Turn.from_json(t) for t in (await self._call("GET", f"/handoffs/{handoff_id}/history"))["turns"]]
+        return [Turn.from_json(t) for t in (await self._call("GET", self._path(handoff_id, "history")))["turns"]]
 
     async def send(self, handoff_id: str, operator: str, text: str) -> None:
         """Delivered once on the user's channel and kept in the tracker as the operator's."""
-        await self._call("POST", f"/handoffs/{handoff_id}/send", {"operator": operator, "text": text})
+        await self._call("POST", self._path(handoff_id, "send"), {"operator": operator, "text": text})
 
     async def release(self, handoff_id: str, operator: str) -> None:
         """Back to the assistant, which answers the user's next message again."""
-        await self._call("POST", f"/handoffs/{handoff_id}/release", {"operator": operator})
+        await self._call("POST", self._path(handoff_id, "release"), {"operator": operator})
 
     async def close(self, handoff_id: str, operator: str) -> None:
-        await self._call("POST", f"/handoffs/{handoff_id}/close", {"operator": operator})
+        await self._call("POST", self._path(handoff_id, "close"), {"operator": operator})
 
     async def presence(self, operator: str, online: bool) -> None:
         """A heartbeat: the assistant offers people only while one was seen in the last minutes."""

@@ -18,7 +18,8 @@ HTTP API keep working on the same data, and changes how it is used:
   thread for SQLite, which has one writer at a time anyway: no waiting for its lock);
 - a session longer than `max_session_events` is continued in a new session at the end of a turn,
   with the slots carried over (as Rasa's own session start does), so a turn costs the same
-  after 200 turns as after two. Nothing is deleted: every earlier event stays in the table.
+  after 200 turns as after two; a conversation paused for a live handoff stays paused in it.
+  Nothing is deleted: every earlier event stays in the table.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotSet
+from rasa.shared.core.events import ActionExecuted, ConversationPaused, Event, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
@@ -111,7 +112,8 @@ def continue_in_new_session(tracker: DialogueStateTracker, max_events: int,
     # by their timestamp being at least that of its `session_started`
     started = [ActionExecuted(ACTION_SESSION_START_NAME), SessionStarted()]
     slots = carried_over_slots(tracker) if carry_over_slots else []
-    for event in (*started, *slots, ActionExecuted(ACTION_LISTEN_NAME)):
+    paused = [ConversationPaused()] if tracker.is_paused() else []  # a session start un-pauses
+    for event in (*started, *slots, *paused, ActionExecuted(ACTION_LISTEN_NAME)):
         tracker.update(event)
     return True
 

@@ -55,6 +55,11 @@ wait_for() {  # url, name, log
 }
 
 cd "$ROOT"
+# The operator console's key to Rasa's operator routes (docs/handoff.md), unless
+# HELPLINE_CONSOLE_TOKEN is set: made once, readable by this user only, read by both processes.
+if [ -z "${HELPLINE_CONSOLE_TOKEN:-}" ] && [ ! -s "$VAR/console.token" ]; then
+  (umask 077 && python -c "import secrets; print(secrets.token_urlsafe(32))" > "$VAR/console.token")
+fi
 log "Starting the action server on 127.0.0.1:$ACTION_PORT"
 SANIC_HOST=127.0.0.1 supervise "The action server" "$LOGS/actions.log" \
   rasa run actions --actions actions --port "$ACTION_PORT" &

@@ -153,6 +153,7 @@ class Servers:
     env: dict[str, str] = field(default_factory=dict)
     extra_endpoints: str = ""  # more endpoints.yml sections, e.g. a tracker store
     tracker_url: str | None = None  # the database of the tracker store, when there is one
+    extra_env: dict[str, str] = field(default_factory=dict)  # more variables for both servers
 
     @property
     def url(self) -> str:
@@ -184,7 +185,7 @@ class Servers:
             raise RuntimeError(f"No trained model at {MODEL}. scripts/test.sh trains one before "
                                "pytest; to train by hand: .venv/bin/rasa train "
                                "--fixed-model-name helpline --out models")
-        self.env = server_env(f"sqlite:///{self.workdir / 'knowledge.db'}")
+        self.env = {**server_env(f"sqlite:///{self.workdir / 'knowledge.db'}"), **self.extra_env}
         self.load_knowledge()
         self.allocate_ports()
         endpoints = self.workdir / "endpoints.yml"

@@ -78,6 +78,7 @@ def slots(events: list[Any]) -> dict[str, Any]:
 def use_database(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
     monkeypatch.setenv("HELPLINE_DB_URL", url)
     actions.store.cache_clear()
+    actions.handoffs.cache_clear()
 
 
 @pytest.fixture(autouse=True)
@@ -86,6 +87,7 @@ def _store_url(monkeypatch: pytest.MonkeyPatch, fixture_store: KnowledgeStore):
     use_database(monkeypatch, fixture_store.url)
     yield
     actions.store.cache_clear()
+    actions.handoffs.cache_clear()
 
 
 WORK_IT = [("work_it", 0.7), ("work_it_duration", 0.2), ("work_general", 0.1)]

@@ -84,14 +84,16 @@ class OperatorInput(InputChannel):
             def register(handler: Handler) -> Handler:
                 async def guarded(request: Request, **kwargs: Any) -> HTTPResponse:
                     if not settings.console_token():
-                        return response.json({"error": "not_found", "message": "Not found."}, status=404)
+                        return response.json({"error": "unauthorized", "message": "The assistant has no operator "
+                                              "routes: HELPLINE_CONSOLE_TOKEN is not set there."}, status=404)
                     try:
                         authorise(request)
                         return response.json(await handler(request, **kwargs))
                     except Rejected as rejected:
                         logger.warning("operator route refused (%d: %s)", rejected.status, rejected.reason)
-                        return response.json({"error": "unauthorized", "message": "Unauthorized."},
-                                             status=rejected.status)
+                        said = "missing" if rejected.status == 401 else "was refused"
+                        return response.json({"error": "unauthorized", "message": f"The console's token {said} "
+                                              "(HELPLINE_CONSOLE_TOKEN)."}, status=rejected.status)
                     except HandoffError as error:
                         return response.json(error_json(error), status=error.status)
                     except Exception:  # never a traceback to the console; the log has it

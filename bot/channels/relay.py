@@ -111,8 +111,12 @@ class Relay:
             await agent.tracker_store.save(tracker)
 
     async def queue(self) -> list[QueueItem]:
-        handoffs = await self.db(store().queue)
-        return [h.item(await self._last_user_text(h.conversation)) for h in handoffs]
+        return [await self._item(h) for h in await self.db(store().queue)]
+
+    async def _item(self, handoff: Handoff) -> QueueItem:
+        """As the console shows it: with the last user message and the channel's reply limit."""
+        deliverer = self.deliverers.get(handoff.channel)
+        return handoff.item(await self._last_user_text(handoff.conversation), deliverer.limit if deliverer else None)
 
     async def _last_user_text(self, conversation: str) -> str | None:
         tracker = await self.agent.tracker_store.retrieve(conversation)
@@ -120,8 +124,7 @@ class Relay:
         return texts[-1] if texts else None
 
     async def take(self, handoff_id: str, operator: str) -> QueueItem:
-        handoff = await self.db(store().take, handoff_id, operator)
-        return handoff.item(await self._last_user_text(handoff.conversation))
+        return await self._item(await self.db(store().take, handoff_id, operator))
 
     async def history(self, handoff_id: str) -> list[Turn]:
         handoff = await self.db(store().get, handoff_id)
