@@ -229,6 +229,7 @@ function conversationPage() {
   let mine = false;
   let shown = '';
   let pendingKey = null;
+  let finished = false; // released or closed here: the handoff is out of the queue, stop reading it
 
   const limitNote = () => {
     const count = text.value.length;
@@ -245,7 +246,9 @@ function conversationPage() {
     text.disabled = !mine;
   };
   const refresh = async () => {
+    if (finished) return;
     const reply = await api('GET', base);
+    if (finished) return;
     if (!reply.ok) { say('conv-status', reply.data.error, true); controls(null); return; }
     const {item, suggestions} = reply.data;
     if (item) {
@@ -266,14 +269,19 @@ function conversationPage() {
     controls(item);
     limitNote();
   };
-  const act = async (name, done) => {
+  const act = async (name, done, ends) => {
     const reply = await api('POST', `${base}/${name}`);
+    if (reply.ok && ends) {
+      finished = true;
+      controls(null);
+      document.getElementById('conv-take').disabled = true;
+    }
     say('conv-status', reply.ok ? done : reply.data.error, !reply.ok);
-    await refresh();
+    if (!finished) await refresh();
   };
   document.getElementById('conv-take').addEventListener('click', () => act('take', 'You hold this conversation: the assistant is silent until you release it.'));
-  document.getElementById('conv-release').addEventListener('click', () => act('release', 'Released: the assistant answers again.'));
-  document.getElementById('conv-close').addEventListener('click', () => act('close', 'Closed.'));
+  document.getElementById('conv-release').addEventListener('click', () => act('release', 'Released: the assistant answers again.', true));
+  document.getElementById('conv-close').addEventListener('click', () => act('close', 'Closed.', true));
   text.addEventListener('input', () => { pendingKey = null; limitNote(); });
   document.getElementById('conv-reply').addEventListener('submit', async (event) => {
     event.preventDefault();
