@@ -11,6 +11,7 @@
     helpline conversations delete SENDER           delete one person's conversation
     helpline channels status                       which messaging channels start, and why not
     helpline channels set-webhook NAME URL         register the webhook (telegram, viber)
+    helpline operators add NAME --role supervisor  an operator console account (also list, disable, reset)
 
 The store is HELPLINE_DB_URL (a SQLite file under var/ by default, or a postgresql:// URL).
 """
@@ -28,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import conversations
 from bot.channels import commands as channel_commands
+from bot.console import cli as console_cli
 from bot.knowledge.coverage import coverage_table
 from bot.knowledge.loader import KnowledgeError, audit, collect
 from bot.knowledge.model import Snapshot
@@ -40,6 +42,7 @@ kb = typer.Typer(help="The knowledge store.", no_args_is_help=True)
 app.add_typer(kb, name="kb")
 app.add_typer(conversations.app, name="conversations")
 app.add_typer(channel_commands.app, name="channels")
+app.add_typer(console_cli.app, name="operators")
 
 _AGE = re.compile(r"^(\d+)\s*([dwy])$")
 _DAYS = {"d": 1, "w": 7, "y": 365}

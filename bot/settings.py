@@ -78,3 +78,21 @@ def operator_hours() -> str:
     """HELPLINE_OPERATOR_HOURS: when people answer, e.g. "Mon-Fri 08:00-20:00 Europe/Tirane"
     (several spans with commas: "Mon-Fri 08:00-20:00, Sat 09:00-13:00 Europe/Tirane")."""
     return get("HELPLINE_OPERATOR_HOURS", "Mon-Fri 08:00-20:00 Europe/Tirane")
+
+
+# --- operator console (bot/console) -------------------------------------------------------------
+
+
+def console_host() -> str:
+    """CONSOLE_HOST: where the operator console listens; this machine only unless configured."""
+    return get("CONSOLE_HOST", "127.0.0.1")
+
+
+def console_port() -> int:
+    """CONSOLE_PORT: the operator console's port."""
+    return get_int("CONSOLE_PORT", 8090)
+
+
+def console_rasa_url() -> str:
+    """CONSOLE_RASA_URL: the Rasa server the console's handoff client talks to (server to server)."""
+    return get("CONSOLE_RASA_URL", f"http://127.0.0.1:{get_int('RASA_PORT', 5005)}").rstrip("/")

@@ -13,6 +13,7 @@ export HELPLINE_DB_URL="${HELPLINE_DB_URL:-sqlite:///$VAR/knowledge.db}"
 export RASA_PORT="${RASA_PORT:-5005}"
 export ACTION_PORT="${ACTION_PORT:-5055}"
 export WEB_PORT="${WEB_PORT:-8080}"      # the web chat widget's demo page (bot/web/server.py)
+export CONSOLE_PORT="${CONSOLE_PORT:-8090}"  # the operator console (bot/console/app.py)
 
 mkdir -p "$VAR"
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the assistant: sets up the environment, loads the knowledge, trains when needed,
-# starts the action server and Rasa on this machine, and prints where to talk to it.
+# starts the action server, Rasa, the widget's page and the operator console on this machine,
+# and prints where to talk to it.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 ensure_venv
@@ -8,7 +9,7 @@ ensure_knowledge
 ensure_model
 ensure_web
 
-LOGS="${HELPLINE_LOG_DIR:-$VAR}"   # rasa.log, actions.log, web.log: appended, rotated past 10 MB
+LOGS="${HELPLINE_LOG_DIR:-$VAR}"   # rasa.log, actions.log, web.log, console.log: appended, rotated past 10 MB
 mkdir -p "$LOGS"
 pids=()
 cleanup() {  # each supervisor stops what it runs, then itself (supervise's trap)
@@ -85,9 +86,15 @@ RASA_PUBLIC_URL="${RASA_PUBLIC_URL:-http://127.0.0.1:$RASA_PORT}" \
   supervise "The web widget server" "$LOGS/web.log" python -m bot.web.server &
 pids+=($!)
 
+log "Starting the operator console on ${CONSOLE_HOST:-127.0.0.1}:$CONSOLE_PORT"
+CONSOLE_RASA_URL="${CONSOLE_RASA_URL:-http://127.0.0.1:$RASA_PORT}" \
+  supervise "The operator console" "$LOGS/console.log" python -m bot.console.app &
+pids+=($!)
+
 wait_for "http://127.0.0.1:$ACTION_PORT/health" "The action server" "$LOGS/actions.log"
 wait_for "http://127.0.0.1:$RASA_PORT/" "Rasa" "$LOGS/rasa.log"
 wait_for "http://127.0.0.1:$WEB_PORT/healthz" "The web widget server" "$LOGS/web.log"
+wait_for "http://${CONSOLE_HOST:-127.0.0.1}:$CONSOLE_PORT/healthz" "The operator console" "$LOGS/console.log"
 cat <<MSG
 
   The assistant is running.
@@ -96,7 +103,9 @@ cat <<MSG
   socketio:  ws://127.0.0.1:$RASA_PORT/socket.io
 $(grep -E '^[a-z]+: started' <<< "$channels" | sed -E 's#^([a-z]+): started at (.*)#  \1: http://127.0.0.1:'"$RASA_PORT"'\2#')
   Web chat:  http://127.0.0.1:$WEB_PORT/   (demo page with the widget)
-  Logs:      $LOGS/{rasa,actions,web}.log (a process that stops is started again)   Stop: Ctrl+C
+  Operators: http://${CONSOLE_HOST:-127.0.0.1}:$CONSOLE_PORT/   (operator console; first account:
+               .venv/bin/helpline operators add NAME --role supervisor)
+  Logs:      $LOGS/{rasa,actions,web,console}.log (a process that stops is started again)   Stop: Ctrl+C
 
 MSG
 wait -n "${pids[@]}"

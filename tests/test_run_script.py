@@ -46,8 +46,9 @@ def _pid_listening(port: int) -> int:
 def test_run_sh_restarts_a_crashed_process_and_stops_everything_on_exit(tmp_path: Path) -> None:
     if not MODEL.is_file():
         pytest.skip("no trained model (scripts/test.sh trains one before pytest)")
-    rasa_port, action_port, web_port = free_ports(3)
+    rasa_port, action_port, web_port, console_port = free_ports(4)
     env = {**os.environ, "RASA_PORT": str(rasa_port), "ACTION_PORT": str(action_port), "WEB_PORT": str(web_port),
+           "CONSOLE_PORT": str(console_port),
            "HELPLINE_LOG_DIR": str(tmp_path), "HELPLINE_DB_URL": f"sqlite:///{tmp_path / 'knowledge.db'}"}
     output = (tmp_path / "run.out").open("w")
     run = subprocess.Popen(["bash", str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env, stdout=output,
@@ -59,6 +60,10 @@ def test_run_sh_restarts_a_crashed_process_and_stops_everything_on_exit(tmp_path
             assert time.monotonic() < deadline, "run.sh did not start in time"
             time.sleep(1)
         assert _answers(rasa_port)
+        printed = (tmp_path / "run.out").read_text()
+        assert f"http://127.0.0.1:{console_port}/" in printed and "helpline operators add" in printed
+        assert requests.get(f"http://127.0.0.1:{console_port}/aid", allow_redirects=False,
+                            timeout=30).headers["Location"] == "/signin"  # the console, closed without a session
         first_log = (tmp_path / "rasa.log").stat().st_size
 
         os.kill(_pid_listening(rasa_port), signal.SIGKILL)  # Rasa crashes
@@ -66,7 +71,7 @@ def test_run_sh_restarts_a_crashed_process_and_stops_everything_on_exit(tmp_path
         while not _answers(rasa_port):
             assert time.monotonic() < deadline, "Rasa was not started again"
             time.sleep(1)
-        assert _listening(action_port) and _listening(web_port)  # the others never stopped
+        assert _listening(action_port) and _listening(web_port) and _listening(console_port)  # the others never stopped
         assert "Rasa stopped" in (tmp_path / "run.out").read_text()
         assert (tmp_path / "rasa.log").stat().st_size > first_log  # appended, not truncated
     finally:
@@ -78,6 +83,6 @@ def test_run_sh_restarts_a_crashed_process_and_stops_everything_on_exit(tmp_path
         run.wait(timeout=60)
         output.close()
     deadline = time.monotonic() + 30
-    while any(_listening(p) for p in (rasa_port, action_port, web_port)):
+    while any(_listening(p) for p in (rasa_port, action_port, web_port, console_port)):
         assert time.monotonic() < deadline, "a process outlived run.sh"
         time.sleep(0.5)

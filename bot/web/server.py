@@ -103,16 +103,16 @@ def websocket_origin(origin: str) -> str:
     return ("wss" if origin.startswith("https:") else "ws") + origin[origin.index(":"):]
 
 
-def content_security_policy(settings: Settings) -> str:
-    """The page's CSP: everything from this server, talk only to it and to the assistant."""
-    rasa = origin_of(settings.rasa_public_url)
+def strict_policy(connect: str = "", images: str = "") -> str:
+    """A CSP that allows only this server (plus the origins given for connections and images):
+    no inline script or style, no framing, no DOM sink that takes a string."""
     directives = [
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        f"img-src 'self' {rasa}",
+        f"img-src 'self' {images}".rstrip(),
         "font-src 'self'",
-        f"connect-src 'self' {rasa} {websocket_origin(rasa)}",
+        f"connect-src 'self' {connect}".rstrip(),
         "media-src 'none'",
         "object-src 'none'",
         "frame-src 'none'",
@@ -121,24 +121,35 @@ def content_security_policy(settings: Settings) -> str:
         "base-uri 'none'",
         "form-action 'self'",
         "frame-ancestors 'none'",
-        # no DOM sink may take a string: the widget builds everything with DOM APIs
+        # no DOM sink may take a string: the pages build everything with DOM APIs
         "require-trusted-types-for 'script'",
         "trusted-types 'none'",
     ]
     return "; ".join(directives)
 
 
-def security_headers(settings: Settings) -> dict[str, str]:
-    """Headers sent with every response."""
+def content_security_policy(settings: Settings) -> str:
+    """The page's CSP: everything from this server, talk only to it and to the assistant."""
+    rasa = origin_of(settings.rasa_public_url)
+    return strict_policy(connect=f"{rasa} {websocket_origin(rasa)}", images=rasa)
+
+
+def safety_headers(policy: str, server: str) -> dict[str, str]:
+    """Headers sent with every response of a page server of the project."""
     return {
-        "Content-Security-Policy": content_security_policy(settings),
+        "Content-Security-Policy": policy,
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
         "X-Frame-Options": "DENY",
         "Cross-Origin-Opener-Policy": "same-origin",
         "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
-        "Server": "helpline-web",
+        "Server": server,
     }
+
+
+def security_headers(settings: Settings) -> dict[str, str]:
+    """Headers sent with every response."""
+    return safety_headers(content_security_policy(settings), "helpline-web")
 
 
 def file_response(directory: Path, name: str) -> web.FileResponse:
