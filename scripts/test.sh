@@ -21,7 +21,7 @@ log "rasa data validate"
 # (the validator cannot see inside actions; domain.yml lists them under `actions:`), and "not
 # found in the NLU training data" for the intents only buttons send (choose_card, choose_topic).
 rasa data validate --data data >"$VAR/validate.log" 2>&1 || { cat "$VAR/validate.log"; exit 1; }
-sent_by_actions="utter_choose_language|utter_fallback|utter_out_of_scope|utter_handoff|utter_service_unavailable|utter_emergency|utter_default|utter_restart"
+sent_by_actions="utter_choose_language|utter_fallback|utter_out_of_scope|utter_handoff|utter_handoff_started|utter_handoff_waiting|utter_offer_person|utter_service_unavailable|utter_emergency|utter_default|utter_restart"
 buttons_only="choose_card|choose_topic"
 if grep -E "UserWarning|ERROR" "$VAR/validate.log" \
     | grep -vE "The utterance '($sent_by_actions)' is not used in any story or rule" \
