@@ -315,6 +315,10 @@ def test_the_script_aid_finds_the_answer_for_albanian_without_diacritics_and_fla
 # Handoffs
 
 
+NOT_YET_RUN = pytest.mark.skip(reason="written before the handoff core was merged and not yet run against it")
+
+
+@NOT_YET_RUN
 def test_two_operators_taking_the_same_conversation_at_once_only_one_gets_it(servers: ConsoleServers) -> None:
     first, first_token = signed_in(servers, *OPERATOR[::2])
     second, second_token = signed_in(servers, *SECOND_OPERATOR[::2])
@@ -341,6 +345,7 @@ def test_two_operators_taking_the_same_conversation_at_once_only_one_gets_it(ser
     assert closed.status_code == 200, closed.text
 
 
+@NOT_YET_RUN
 def test_a_widget_user_asks_for_a_person_and_the_operator_answers_in_the_widget(
         browser: Any, servers: ConsoleServers, console: ConsolePage) -> None:
     page = console.page
