@@ -45,17 +45,16 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
-    create_engine,
-    event,
     func,
     insert,
     or_,
     select,
     update,
 )
-from sqlalchemy.engine import Engine, Row, make_url
+from sqlalchemy.engine import Engine, Row
 
 from bot import answers, settings
+from bot.database import engine_for
 from bot.emergency_reply import safety_note
 from bot.handoff_client import HANDOFF_ID, Gone, HandoffError, HeldByOther, NotFound, QueueItem
 from bot.knowledge.model import Snapshot
@@ -233,22 +232,12 @@ def check_operator(operator: Any) -> str:
     return operator.strip()
 
 
-def _fast_sqlite(connection: Any, _record: Any) -> None:
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=NORMAL")
-
-
 class HandoffStore:
     """One per process; every call is one short transaction (call it from a thread)."""
 
     def __init__(self, url: str | None = None, hours: str | None = None) -> None:
         self.url = url or settings.database_url()
-        sqlite = make_url(self.url).drivername.startswith("sqlite")
-        self.engine: Engine = create_engine(self.url, future=True, pool_pre_ping=True,
-                                            connect_args={"timeout": 30} if sqlite else {})
-        if sqlite:
-            event.listen(self.engine, "connect", _fast_sqlite)
-        _metadata.create_all(self.engine, checkfirst=True)
+        self.engine: Engine = engine_for(_metadata, self.url)
         self._hours = hours
         self._cipher = Fernet(base64.urlsafe_b64encode(purpose_key("handoff-address")))
 

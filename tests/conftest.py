@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fake_providers import FakeProviders
 from knowledge_support import BACKENDS, empty_database
 
 from bot.knowledge.model import Snapshot
@@ -125,3 +126,11 @@ def fresh_store(database_url: str) -> Iterator[KnowledgeStore]:
     store = KnowledgeStore(database_url)
     yield store
     store.close()
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeProviders]:
+    """Every messaging provider's API, faked with its real formats, for one test module."""
+    providers = FakeProviders().start()
+    yield providers
+    providers.stop()

@@ -59,13 +59,6 @@ class StubRequest:
     args: dict[str, Any] = field(default_factory=dict)
 
 
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeProviders]:
-    providers = FakeProviders().start()
-    yield providers
-    providers.stop()
-
-
 @pytest.fixture
 def state(tmp_path: Path) -> ChannelState:
     return ChannelState(f"sqlite:///{tmp_path / 'channels.db'}")

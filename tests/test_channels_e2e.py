@@ -49,13 +49,6 @@ class ChannelServers(Servers):
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeProviders]:
-    providers = FakeProviders().start()
-    yield providers
-    providers.stop()
-
-
-@pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory, fake: FakeProviders) -> Iterator[ChannelServers]:
     workdir = tmp_path_factory.mktemp("channels-e2e")
     running = ChannelServers.with_tracker_store(workdir)

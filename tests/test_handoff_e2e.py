@@ -50,13 +50,6 @@ T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeProviders]:
-    providers = FakeProviders().start()
-    yield providers
-    providers.stop()
-
-
-@pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory, fake: FakeProviders) -> Iterator[Servers]:
     running = Servers.with_tracker_store(tmp_path_factory.mktemp("handoff-e2e"))
     running.extra_env = {"HELPLINE_CONSOLE_TOKEN": TOKEN, "HELPLINE_OPERATOR_HOURS": ALWAYS,

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import Column, Float, MetaData, String, Table, Text, create_engine, delete, event, insert, select
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import Column, Float, MetaData, String, Table, Text, delete, insert, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from bot.database import engine_for
 from bot.knowledge.store import database_url
 from bot.privacy import hash_sender
 
@@ -37,13 +37,6 @@ CHOICES = Table("channel_choices", _metadata,
                 Column("created_at", Float, nullable=False, index=True))
 
 
-def _fast_sqlite(connection: Any, _record: Any) -> None:
-    """WAL, and no fsync on every commit: 50 webhooks at once otherwise queue for seconds behind
-    each other's commits. A power cut may forget the last ids (a reply sent twice), never corrupt."""
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=NORMAL")
-
-
 def _key(*parts: str) -> str:
     """A keyed hash of the parts: the tables never hold a provider id or a sender id."""
     return hash_sender("\x1f".join(parts))
@@ -54,12 +47,7 @@ class ChannelState:
 
     def __init__(self, url: str | None = None) -> None:
         self.url = url or database_url()
-        sqlite = make_url(self.url).drivername.startswith("sqlite")
-        self.engine: Engine = create_engine(self.url, future=True, pool_pre_ping=True,
-                                            connect_args={"timeout": 30} if sqlite else {})
-        if sqlite:
-            event.listen(self.engine, "connect", _fast_sqlite)
-        _metadata.create_all(self.engine, checkfirst=True)
+        self.engine: Engine = engine_for(_metadata, self.url)
         self._purged = 0.0
 
     def claim(self, channel: str, message_id: str, now: float | None = None) -> bool:

@@ -12,8 +12,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import (
     Boolean,
     Column,
@@ -22,12 +20,10 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    create_engine,
-    event,
 )
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
-from bot.knowledge.store import database_url
+from bot import database
 
 metadata = MetaData()
 OPERATORS = Table("console_operators", metadata,
@@ -61,19 +57,6 @@ OUTCOMES = Table("console_outcomes", metadata,
                  Column("referred_to", String(80)))
 
 
-def _sqlite_pragmas(connection: Any, _record: Any) -> None:
-    """WAL, so that sign-ins do not wait behind the knowledge store's readers."""
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=NORMAL")
-
-
 def engine_for(url: str | None = None) -> Engine:
     """An engine on the project's database with the console's tables created."""
-    url = url or database_url()
-    sqlite = make_url(url).drivername.startswith("sqlite")
-    engine = create_engine(url, future=True, pool_pre_ping=True,
-                           connect_args={"timeout": 30} if sqlite else {})
-    if sqlite:
-        event.listen(engine, "connect", _sqlite_pragmas)
-    metadata.create_all(engine, checkfirst=True)
-    return engine
+    return database.engine_for(metadata, url)
