@@ -437,6 +437,8 @@ def _for_country(snapshot: Snapshot, card: Card, question: Question, context: Co
         topical = [c for c in snapshot.cards_of(card.topic) if question.country in c.countries and c.aspect == aspect]
         if topical:
             return topical[0]
+    if card.countries and found and not found.countries:
+        return found  # another country's rules would mislead more than the subject's general card
     return card
 
 
@@ -475,20 +477,27 @@ def answer_question(snapshot: Snapshot, question: Question, language: Lang, cont
         if main is None:
             return clarify_or_fallback(snapshot, question, context, language, ranked)
         best = main
-    card = _for_country(snapshot, _for_aspect(snapshot, best, question, context), question, context)
+    chosen = _for_aspect(snapshot, best, question, context)
+    card = _for_country(snapshot, chosen, question, context)
     if context.just_answered(card, question):  # the same text again adds nothing: offer the others
         return clarify_or_fallback(snapshot, question, context, language, ranked, exclude=card.key)
-    reply = render(card, language, preface=_other_country_note(card, question.country, language),
+    reply = render(card, language, preface=_country_note(card, chosen, question.country, language),
                    verdict=(card.subject, card.aspect) == (best.subject, best.aspect) and p >= VERDICT_CONFIDENCE)
     related = [c for c, _, q in ranked[1:] if q >= RELATED_CONFIDENCE and c.subject != card.subject]
     reply.buttons = [card_button(c, language) for c in _distinct_subjects(related)][:MAX_RELATED]
     return reply
 
 
-def _other_country_note(card: Card, country: str | None, language: Lang) -> str | None:
-    """Says so when the question names a country and the answer is another country's rules."""
-    if not country or not card.countries or country in card.countries:
+def _country_note(card: Card, chosen: Card, country: str | None, language: Lang) -> str | None:
+    """Says so when the question names a country the answer has nothing specific for: the answer
+    is then the subject's general card (instead of the `chosen` one, another country's), or, when
+    there is none, another country's rules."""
+    if not country or country in card.countries:
         return None
+    if not card.countries:
+        if not chosen.countries or country in chosen.countries:
+            return None
+        return LABELS["no_country_card"].get(language).format(country=country_name(country, language))
     name, other = country_name(country, language), country_name(card.countries[0], language)
     return LABELS["other_country_card"].get(language).format(country=name, other=other)
 

@@ -189,6 +189,15 @@ def test_another_countrys_card_says_whose_rules_it_gives(fixture_snapshot: Snaps
                                  "for France, ask that country's embassy:\n\n")
 
 
+def test_another_countrys_card_gives_way_to_the_subjects_general_card(fixture_snapshot: Snapshot) -> None:
+    # Italy's route was ranked first for a question about France; the general route is truer for France
+    reply = ask(fixture_snapshot, "how do i get a work visa for france?", [("work_it", 0.9)], country="FR")
+    assert reply.slots["last_card"] == "work_general"
+    assert reply.text.startswith("I have nothing specific for France; this is what applies in general:\n\n")
+    unnamed = ask(fixture_snapshot, "how do i get a work visa?", [("work_general", 0.9)], country="FR")
+    assert not unnamed.text.startswith("I have nothing specific")  # chosen as general: no note
+
+
 def test_a_sources_title_is_quoted_without_tap_to_call_marks(fixture_snapshot: Snapshot) -> None:
     from dataclasses import replace
 
