@@ -17,9 +17,13 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
+import requests
+import socketio
+from e2e_support import Servers
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from bot.channels.address import CLIENT_ADDRESS, client_address, parse_networks
@@ -259,3 +263,120 @@ def test_an_ipv6_client_is_counted_by_its_64() -> None:
 def test_a_trusted_proxy_that_is_not_an_address_names_the_setting() -> None:
     with pytest.raises(ValueError, match="HELPLINE_TRUSTED_PROXIES: 'haproxy'"):
         parse_networks(["127.0.0.1", "haproxy"])
+
+
+# ---------------------------------------------------------------------------------------------
+# End to end: a real Rasa server on the test Redis
+
+
+ADDRESS_LIMIT = 30  # the server's per-address limit, small enough to reach in a test
+PROXY = "127.0.0.2"  # the server believes this peer's X-Forwarded-For (a local stand-in for HAProxy)
+STRANGER = "127.0.0.3"  # a peer that is no proxy
+
+
+class FromAddress(requests.adapters.HTTPAdapter):
+    """Connects from a chosen loopback address (all of 127.0.0.0/8 is this machine)."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["source_address"] = (self.address, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def session_from(address: str) -> requests.Session:
+    session = requests.Session()
+    session.mount("http://", FromAddress(address))
+    return session
+
+
+@pytest.fixture(scope="module")
+def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Servers, str]]:
+    """Rasa and the action server, with their limits in the test Redis (a database of their own)."""
+    url = shared_test_redis().rsplit("/", 1)[0] + "/1"
+    redis.Redis.from_url(url).flushdb()
+    servers = Servers.with_tracker_store(tmp_path_factory.mktemp("limits-e2e"))
+    servers.extra_env = {"HELPLINE_REDIS_URL": url, "HELPLINE_TRUSTED_PROXIES": PROXY,
+                         "HELPLINE_LIMIT_ADDRESS": str(ADDRESS_LIMIT)}
+    try:
+        servers.start()
+    except Exception as error:
+        servers.stop()
+        pytest.fail(f"The assistant did not start: {error}", pytrace=False)
+    yield servers, url
+    servers.stop()
+
+
+def rest_reply(servers: Servers, sender: str, message: str, client: requests.Session | None = None,
+               forwarded_for: str | None = None) -> str:
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    response = (client or requests).post(servers.webhook, json={"sender": sender, "message": message},
+                                         headers=headers, timeout=60)
+    assert response.status_code == 200, response.text[:300]
+    return "\n".join(m.get("text") or "" for m in response.json())
+
+
+def stored_user_messages(servers: Servers, sender: str) -> int:
+    return sum(kind == "user" for kind, _ in servers.stored_events(sender))
+
+
+@pytest.mark.e2e
+def test_rest_and_socketio_share_the_per_sender_limit(limited: tuple[Servers, str]) -> None:
+    servers, url = limited
+    session = uuid.uuid4().hex  # the widget's session id, also a valid REST sender id
+
+    async def over_the_socket() -> list[str]:
+        client = socketio.AsyncClient(reconnection=False)
+        answers: list[str] = []
+        client.on("bot_uttered", lambda data: answers.append(data.get("text") or ""))
+        await client.connect(servers.url, socketio_path="/socket.io", transports=["polling"])
+        try:
+            await client.emit("session_request", {"session_id": session})
+            await asyncio.sleep(0.5)
+            for i in range(10):
+                await client.emit("user_uttered", {"message": f"pershendetje {i}", "session_id": session})
+            for _ in range(300):  # until Rasa has stored all ten
+                if stored_user_messages(servers, session) >= 10:
+                    break
+                await asyncio.sleep(0.2)
+            await asyncio.to_thread(lambda: [rest_reply(servers, session, f"hello {i}") for i in range(10)])
+            answers.clear()
+            for message in ("sa dite mund te qendroj ne itali?", DANGER):
+                await client.emit("user_uttered", {"message": message, "session_id": session})
+                for _ in range(100):
+                    if len(answers) >= 1:
+                        break
+                    await asyncio.sleep(0.1)
+                await asyncio.sleep(0.5)  # nothing more follows a refusal
+            return answers
+        finally:
+            await client.disconnect()
+
+    socket_answers = asyncio.run(over_the_socket())
+    assert stored_user_messages(servers, session) == 20  # 10 on each channel, each processed
+    assert rest_reply(servers, session, "a third channel's worth?").startswith(TOO_FAST)
+    assert len(socket_answers) == 2, socket_answers
+    assert socket_answers[0].startswith(TOO_FAST)
+    assert socket_answers[1] == bilingual_text("utter_emergency")  # refused, yet the numbers
+    assert stored_user_messages(servers, session) == 20  # the refused ones were not processed
+    keys = [key.decode() for key in redis.Redis.from_url(url).keys("*")]
+    assert keys and not any(session in key or "127.0.0" in key for key in keys)
+
+
+@pytest.mark.e2e
+def test_x_forwarded_for_counts_only_from_a_trusted_proxy(limited: tuple[Servers, str]) -> None:
+    servers, _ = limited
+    stranger, proxy = session_from(STRANGER), session_from(PROXY)
+    # a client rotating sender ids and forged X-Forwarded-For headers is one address
+    for i in range(ADDRESS_LIMIT):
+        reply = rest_reply(servers, f"rot-{uuid.uuid4().hex[:8]}", "hi", stranger, f"203.0.113.{i}")
+        assert not reply.startswith(TOO_FAST), f"message {i + 1} was refused: {reply}"
+    assert rest_reply(servers, "rot-last", "hi", stranger, "203.0.113.200").startswith(TOO_FAST)
+    # behind the proxy, the client is the hop the proxy appended, whatever the client wrote before it
+    for i in range(ADDRESS_LIMIT):
+        reply = rest_reply(servers, f"via-{uuid.uuid4().hex[:8]}", "hi", proxy, f"10.9.9.{i}, 198.51.100.7")
+        assert not reply.startswith(TOO_FAST), f"message {i + 1} through the proxy was refused: {reply}"
+    assert rest_reply(servers, "via-last", "hi", proxy, "198.51.100.7").startswith(TOO_FAST)
+    assert not rest_reply(servers, "via-other", "hi", proxy, "198.51.100.8").startswith(TOO_FAST)
