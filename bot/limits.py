@@ -119,6 +119,7 @@ class RateLimits:
         self._redis: tuple[asyncio.AbstractEventLoop, Any] | None = None  # (its loop, its script)
         self._redis_down_until = 0.0
         self.retry_after = RETRY_AFTER
+        self._overall_logged = -float("inf")
         self._redis_failing = False
 
     @classmethod
@@ -148,7 +149,17 @@ class RateLimits:
         full = await self._redis_hit(windows) if self.redis_url else False
         if full is False:  # embedded, or Redis did not answer: this process's own windows
             full = self.local.hit(windows, self.window)
+        if full and full.scope == "overall":
+            self._overall_reached()
         return full.scope if full else None
+
+    def _overall_reached(self) -> None:
+        """Everyone is being refused: worth a line in the log, once per window, not per message."""
+        now = time.monotonic()
+        if now - self._overall_logged >= self.window:
+            self._overall_logged = now
+            logger.warning("rate limits: the overall limit (%d messages in %.0f s) is reached; "
+                           "messages are refused until the count falls", self.overall, self.window)
 
     async def _redis_hit(self, windows: list[Window]) -> Window | bool | None:
         """The first full window by Redis, None when none is, False when Redis did not answer."""

@@ -129,11 +129,16 @@ async def test_the_address_limit_through_the_guard_reads_the_channels_address(re
     assert len(processed) == 6
 
 
-async def test_the_overall_limit_counts_everyone_and_a_refusal_counts_against_nothing(redis_url: str) -> None:
+async def test_the_overall_limit_counts_everyone_and_a_refusal_counts_against_nothing(
+        redis_url: str, caplog: pytest.LogCaptureFixture) -> None:
     first, second = limits(redis_url, overall=40, window=1), limits(redis_url, overall=40, window=1)
     assert await refusals(first, 20, address="203.0.113.1") == [None] * 20
     assert await refusals(second, 20, address="203.0.113.2") == [None] * 20
-    assert await refusals(second, 5) == ["overall"] * 5
+    with caplog.at_level(logging.WARNING, logger="bot.limits"):
+        assert await refusals(second, 5) == ["overall"] * 5
+    assert [r.getMessage() for r in caplog.records if "overall limit" in r.getMessage()] == [
+        "rate limits: the overall limit (40 messages in 1 s) is reached; messages are refused "
+        "until the count falls"]  # once, not once per message
     await asyncio.sleep(1.1)  # the window has passed; the refused five did not extend it
     assert await refusals(first, 40) == [None] * 40
 
