@@ -29,6 +29,7 @@ from functools import lru_cache
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.connection import parse_url
 from redis.exceptions import RedisError
 
 from bot import settings
@@ -60,6 +61,15 @@ for _, key in ipairs(KEYS) do
 end
 return 0
 """
+
+
+def redis_address(url: str) -> str:
+    """Where a Redis URL points, for the log (never its password); ValueError names the setting."""
+    try:
+        parts = parse_url(url)
+    except ValueError as error:
+        raise ValueError(f"HELPLINE_REDIS_URL: {error}") from None
+    return str(parts.get("path") or f"{parts.get('host', 'localhost')}:{parts.get('port', 6379)}")
 
 
 @dataclass(frozen=True)
@@ -115,6 +125,7 @@ class RateLimits:
         self.per_sender, self.per_address, self.overall = per_sender, per_address, overall
         self.window = window
         self.redis_url = redis_url
+        self.redis_where = redis_address(redis_url) if redis_url else ""
         self.local = LocalWindows()
         self._redis: tuple[asyncio.AbstractEventLoop, Any] | None = None  # (its loop, its script)
         self._redis_down_until = 0.0
@@ -174,12 +185,13 @@ class RateLimits:
         except (RedisError, OSError, asyncio.TimeoutError) as error:
             self._redis_down_until = now + self.retry_after
             if not self._redis_failing:
-                logger.warning("rate limits: Redis does not answer (%s); each process keeps its own "
-                               "limits until it does", type(error).__name__)
+                logger.warning("rate limits: Redis at %s does not answer (%s); each process keeps its "
+                               "own limits until it does", self.redis_where, type(error).__name__)
             self._redis_failing = True
             return False
         if self._redis_failing:
-            logger.warning("rate limits: Redis answers again; the limits are shared again")
+            logger.warning("rate limits: Redis at %s answers again; the limits are shared again",
+                           self.redis_where)
             self._redis_failing = False
         return windows[int(index) - 1] if int(index) else None
 

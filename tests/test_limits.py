@@ -26,6 +26,7 @@ import socketio
 from e2e_support import Servers
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
+from bot import settings
 from bot.channels.address import CLIENT_ADDRESS, client_address, parse_networks
 from bot.channels.guard import TOO_FAST, bilingual_text, guard
 from bot.limits import KEY_PREFIX, RateLimits, address_key
@@ -224,7 +225,8 @@ async def test_redis_stopped_mid_test_falls_back_to_the_process_limits_and_comes
         assert await refusals(first, 4, sender="ana") == [None, None, None, "sender"]
         assert await refusals(second, 4, sender="ana") == [None, None, None, "sender"]
     warnings = [r.getMessage() for r in caplog.records if r.name == "bot.limits"]
-    assert len(warnings) == 2 and all("Redis does not answer" in w for w in warnings)  # once each
+    assert warnings == [f"rate limits: Redis at 127.0.0.1:{own_redis.port} does not answer (ConnectionError); "
+                        "each process keeps its own limits until it does"] * 2  # once each, not per message
 
     own_redis.start()  # empty again, on the same port
     caplog.clear()
@@ -265,9 +267,22 @@ def test_an_ipv6_client_is_counted_by_its_64() -> None:
     assert address_key("::ffff:203.0.113.9") == "203.0.113.9"
 
 
+def test_trusted_proxies_are_listed_with_commas_or_spaces(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HELPLINE_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8 fd00::1")
+    assert settings.trusted_proxies() == ["127.0.0.1", "10.0.0.0/8", "fd00::1"]
+    monkeypatch.delenv("HELPLINE_TRUSTED_PROXIES")
+    assert settings.trusted_proxies() == []  # by default nobody's X-Forwarded-For is believed
+
+
 def test_a_trusted_proxy_that_is_not_an_address_names_the_setting() -> None:
     with pytest.raises(ValueError, match="HELPLINE_TRUSTED_PROXIES: 'haproxy'"):
         parse_networks(["127.0.0.1", "haproxy"])
+
+
+def test_a_redis_url_that_is_not_one_names_the_setting_and_a_password_is_not_logged() -> None:
+    with pytest.raises(ValueError, match="HELPLINE_REDIS_URL: Redis URL must specify"):
+        RateLimits(20, 0, 0, 60, "redis-host:6379")
+    assert RateLimits(20, 0, 0, 60, "redis://:secret@redis.internal:6380/2").redis_where == "redis.internal:6380"
 
 
 # ---------------------------------------------------------------------------------------------
