@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -27,8 +28,10 @@ from e2e_support import Servers
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from bot import settings
+from bot.channels import address as address_module
 from bot.channels.address import CLIENT_ADDRESS, client_address, parse_networks
 from bot.channels.guard import TOO_FAST, bilingual_text, guard
+from bot.channels.socketio import peer_address
 from bot.limits import KEY_PREFIX, RateLimits, address_key
 
 REDIS_URL_ENV = "HELPLINE_TEST_REDIS_URL"
@@ -259,6 +262,19 @@ def test_behind_trusted_proxies_the_last_untrusted_hop_is_the_client() -> None:
     assert client_address("127.0.0.1", ["1.2.3.4", "203.0.113.9, 10.1.2.3"], LOCAL_PROXY) == "203.0.113.9"
     assert client_address("127.0.0.1", [], LOCAL_PROXY) == "127.0.0.1"  # the proxy's own request
     assert client_address("::ffff:127.0.0.1", ["203.0.113.9"], LOCAL_PROXY) == "203.0.113.9"
+
+
+def test_a_socketio_client_is_the_sanic_requests_peer_not_engineios_fixed_remote_addr(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """engine.io's Sanic driver writes REMOTE_ADDR 127.0.0.1 for every client."""
+    def environ(peer: str, forwarded: str | None = None) -> dict[str, Any]:
+        request = SimpleNamespace(ip=peer)
+        return {"REMOTE_ADDR": "127.0.0.1", "sanic.request": request,
+                **({"HTTP_X_FORWARDED_FOR": forwarded} if forwarded else {})}
+
+    monkeypatch.setattr(address_module, "trusted_networks", lambda: LOCAL_PROXY)
+    assert peer_address(environ("198.51.100.4", "203.0.113.9")) == "198.51.100.4"
+    assert peer_address(environ("127.0.0.1", "1.2.3.4,203.0.113.9")) == "203.0.113.9"
 
 
 def test_an_ipv6_client_is_counted_by_its_64() -> None:
