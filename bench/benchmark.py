@@ -145,15 +145,15 @@ REFERENCE_PROBE = Message("hello", "How are you")
 def __getattr__(name: str) -> Any:
     if name != "UnthrottledRestInput":
         raise AttributeError(name)
-    from bot.channels.guard import RateLimiter, guard
+    from bot.channels.guard import guard
     from bot.channels.rest import HardenedRestInput
+    from bot.limits import RateLimits
 
     class UnthrottledRestInput(HardenedRestInput):
-        """Our REST channel with every guard but the per-sender rate limit."""
+        """Our REST channel with every guard but the rate limits."""
 
         def blueprint(self, on_new_message: Any) -> Any:
-            unlimited = RateLimiter(limit=sys.maxsize)
-            return super(HardenedRestInput, self).blueprint(guard(on_new_message, unlimited))
+            return super(HardenedRestInput, self).blueprint(guard(on_new_message, RateLimits.unlimited()))
 
     globals()[name] = UnthrottledRestInput
     return UnthrottledRestInput

@@ -46,6 +46,44 @@ def endpoints_file(default: Path | None = None) -> Path:
     return Path(get("HELPLINE_ENDPOINTS") or default or ROOT / "endpoints.yml")
 
 
+def redis_url() -> str:
+    """HELPLINE_REDIS_URL: the Redis server the replicas share (rate limits; socket.io's
+    manager); empty (the default) is embedded mode: one process, its state in memory."""
+    return get("HELPLINE_REDIS_URL")
+
+
+# --- rate limits (bot/limits.py) ----------------------------------------------------------------
+
+
+def trusted_proxies() -> list[str]:
+    """HELPLINE_TRUSTED_PROXIES: addresses or networks (comma or space separated) of the proxies
+    whose X-Forwarded-For is believed; none by default, so a client cannot choose its address."""
+    return [part for part in get("HELPLINE_TRUSTED_PROXIES").replace(",", " ").split() if part]
+
+
+def limit_window() -> int:
+    """HELPLINE_LIMIT_WINDOW: the seconds over which the rate limits below count messages."""
+    return get_int("HELPLINE_LIMIT_WINDOW", 60)
+
+
+def limit_per_sender() -> int:
+    """HELPLINE_LIMIT_SENDER: messages per window from one sender id (faster than a person types);
+    0 turns the limit off."""
+    return get_int("HELPLINE_LIMIT_SENDER", 20)
+
+
+def limit_per_address() -> int:
+    """HELPLINE_LIMIT_ADDRESS: messages per window from one client address, generous because a
+    whole office or a mobile operator's NAT may share one; 0 turns the limit off."""
+    return get_int("HELPLINE_LIMIT_ADDRESS", 1200)
+
+
+def limit_overall() -> int:
+    """HELPLINE_LIMIT_OVERALL: messages per window from everyone together, what the storage and
+    the replicas are sized for; 0 turns the limit off."""
+    return get_int("HELPLINE_LIMIT_OVERALL", 6000)
+
+
 # --- keys ---------------------------------------------------------------------------------------
 
 

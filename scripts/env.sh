@@ -177,3 +177,51 @@ stop_test_postgres() {
 _as_postgres() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
+
+# Installs Debian's redis-server when it is missing (the test Redis, and cluster mode's).
+ensure_redis_server() {
+  if ! command -v redis-server >/dev/null 2>&1; then
+    log "Installing Debian's redis-server"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null \
+      || { log "Installing redis-server failed"; exit 1; }
+  fi
+}
+
+# Starts a throwaway Redis for the tests (shared rate limits, bot/limits.py), with its files under
+# var/redis, on a free loopback port, without persistence; exports HELPLINE_TEST_REDIS_URL and
+# stops the server when the calling script exits. A HELPLINE_TEST_REDIS_URL already set is used as is.
+start_test_redis() {
+  [ -z "${HELPLINE_TEST_REDIS_URL:-}" ] || return 0
+  ensure_redis_server
+  local dir="$VAR/redis" port previous
+  TEST_REDIS_DIR="$dir"
+  stop_test_redis  # a server left running by an interrupted run
+  mkdir -p "$dir"
+  port="$("$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  log "Starting a test Redis $(redis-server --version | awk '{print $3}' | cut -d= -f2) on 127.0.0.1:$port"
+  previous="$(trap -p EXIT | sed -E "s/^trap -- '(.*)' EXIT$/\1/")"
+  trap "stop_test_redis${previous:+; $previous}" EXIT
+  redis-server --bind 127.0.0.1 --port "$port" --dir "$dir" --save "" --appendonly no \
+      --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" \
+      || { log "The test Redis did not start"; exit 1; }
+  local tries=0
+  until redis-cli -h 127.0.0.1 -p "$port" ping >/dev/null 2>&1; do
+    tries=$((tries + 1))
+    [ "$tries" -lt 100 ] || { cat "$dir/redis.log" >&2; log "The test Redis does not answer"; exit 1; }
+    sleep 0.1
+  done
+  export HELPLINE_TEST_REDIS_URL="redis://127.0.0.1:$port/0"
+}
+
+# Stops the server start_test_redis started, and removes its files.
+stop_test_redis() {
+  [ -n "${TEST_REDIS_DIR:-}" ] || return 0
+  local pid
+  pid="$(cat "$TEST_REDIS_DIR/redis.pid" 2>/dev/null || true)"
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    local tries=0
+    while kill -0 "$pid" 2>/dev/null && [ "$tries" -lt 50 ]; do tries=$((tries + 1)); sleep 0.1; done
+  fi
+  rm -rf "$TEST_REDIS_DIR"
+}

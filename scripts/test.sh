@@ -49,5 +49,8 @@ log "Web widget: syntax, and unit tests of its connection logic (node --test)"
 log "PostgreSQL for the knowledge store's tests (HELPLINE_TEST_PG_URL)"
 start_test_postgres
 
+log "Redis for the shared rate limits' tests (HELPLINE_TEST_REDIS_URL)"
+start_test_redis
+
 log "pytest (unit, actions and end-to-end)"
 pytest -q "$@"

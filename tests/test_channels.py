@@ -6,6 +6,7 @@ Sends go over HTTP to the fake providers (tests/fake_providers.py); the state is
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -210,6 +211,30 @@ def test_a_message_id_is_claimed_once_and_kept_as_a_hash(state: ChannelState) ->
     with state.engine.connect() as connection:
         keys = [row[0] for row in connection.exec_driver_sql("select key from channel_seen")]
     assert not any("HBgL" in key for key in keys)
+
+
+def test_two_processes_claiming_the_same_ids_at_once_accept_each_once(database_url: str) -> None:
+    """Two stores (as two replicas) claim the same 100 ids at the same moment, one thread each:
+    the primary key makes every claim atomic, so each id is accepted by exactly one of them."""
+    stores = [ChannelState(database_url), ChannelState(database_url)]
+    ids = [f"wamid.{i:04d}" for i in range(100)]
+    together = threading.Barrier(2)
+    won: list[list[bool]] = [[], []]
+
+    def claim_all(index: int) -> None:
+        for message_id in ids:
+            together.wait(timeout=30)
+            won[index].append(stores[index].claim("whatsapp", message_id))
+
+    threads = [threading.Thread(target=claim_all, args=(i,)) for i in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert [a + b for a, b in zip(*won, strict=True)] == [1] * len(ids)
+    assert 0 < sum(won[0]) < len(ids)  # both won some: the claims did race
+    for store in stores:
+        store.engine.dispose()
 
 
 def test_an_expired_id_counts_as_new(state: ChannelState) -> None:

@@ -7,12 +7,12 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from bot.channels.guard import (
     MAX_CHARS,
-    RateLimiter,
     bilingual_text,
     guard,
     offered_payloads,
     sanitise,
 )
+from bot.limits import RateLimits
 
 OFFERED = offered_payloads()
 
@@ -47,14 +47,7 @@ def test_control_characters_are_removed() -> None:
     assert sanitise(None, OFFERED) == ""
 
 
-def test_rate_limiter_allows_a_burst_then_refuses_then_recovers() -> None:
-    limiter = RateLimiter(limit=3, window=10)
-    assert [limiter.allow("a", now=t) for t in (0, 1, 2, 3)] == [True, True, True, False]
-    assert limiter.allow("b", now=3)  # other senders are not affected
-    assert limiter.allow("a", now=11.5)
-
-
-async def _send(text: str, limiter: RateLimiter | None = None, *, reply: str | None = "ok",
+async def _send(text: str, limits: RateLimits | None = None, *, reply: str | None = "ok",
                 fail: bool = False) -> tuple[list[str], list[dict]]:
     """Sends one message through the guard to a handler that answers `reply` (or nothing)."""
     seen: list[str] = []
@@ -67,7 +60,7 @@ async def _send(text: str, limiter: RateLimiter | None = None, *, reply: str | N
             await message.output_channel.send_response(message.sender_id, {"text": reply})
 
     output = CollectingOutputChannel()
-    await guard(handler, limiter)(UserMessage(text, output, "sender-1"))
+    await guard(handler, limits or RateLimits.from_settings())(UserMessage(text, output, "sender-1"))
     return seen, output.messages
 
 
@@ -102,16 +95,16 @@ async def test_a_danger_message_without_a_reply_gets_the_emergency_numbers(fail:
 
 
 async def test_a_flooding_sender_gets_a_polite_answer() -> None:
-    limiter = RateLimiter(limit=1, window=60)
-    await _send("one", limiter)
-    seen, replies = await _send("two", limiter)
+    limits = RateLimits(per_sender=1, per_address=0, overall=0, window=60)
+    await _send("one", limits)
+    seen, replies = await _send("two", limits)
     assert seen == [] and "wait" in replies[0]["text"]
 
 
 async def test_a_danger_message_that_hits_a_limit_still_gets_the_emergency_answer() -> None:
-    limiter = RateLimiter(limit=1, window=60)
-    await _send("one", limiter)  # someone has used up this sender's messages
-    seen, replies = await _send("they took my passport, help", limiter)
+    limits = RateLimits(per_sender=1, per_address=0, overall=0, window=60)
+    await _send("one", limits)  # someone has used up this sender's messages
+    seen, replies = await _send("they took my passport, help", limits)
     assert seen == [] and replies[0]["text"] == bilingual_text("utter_emergency")
     seen, replies = await _send("me kane marre pasaporten. " + "a" * MAX_CHARS)
     assert seen == [] and replies[0]["text"] == bilingual_text("utter_emergency")

@@ -48,12 +48,13 @@ from sanic.response import HTTPResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import settings
-from bot.channels.guard import OnNewMessage, RateLimiter, guard, safety_line
+from bot.channels.guard import OnNewMessage, guard, safety_line
 from bot.channels.relay import Deliverer, relay
 from bot.channels.state import ChannelState
 from bot.emergency_reply import safety_note
 from bot.handoff_client import HandoffError
 from bot.knowledge.store import KnowledgeStore
+from bot.limits import RateLimits, shared_limits
 from bot.phones import unmark
 from bot.privacy import hash_sender
 from bot.text import Lang, as_language
@@ -335,10 +336,11 @@ class MessagingInput(InputChannel):
     output_class: ClassVar[type[ChannelOutput]]
     reply_window: ClassVar[float | None] = None  # seconds after the person's message, if any
 
-    def __init__(self, config: Mapping[str, str] | None = None, state: ChannelState | None = None) -> None:
+    def __init__(self, config: Mapping[str, str] | None = None, state: ChannelState | None = None,
+                 rate_limits: RateLimits | None = None) -> None:
         self.config = dict(config or {})
         self.missing = missing_settings(self.settings, self.config)
-        self.limiter = RateLimiter()
+        self.rate_limits = rate_limits or shared_limits()
         self._state = state
         self._http: aiohttp.ClientSession | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -411,7 +413,7 @@ class MessagingInput(InputChannel):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         name = self.name()
         hook = Blueprint(f"guarded_{name}_webhook", __name__)
-        handle = guard(on_new_message, self.limiter)
+        handle = guard(on_new_message, self.rate_limits, by_address=False)  # the provider's address is everyone's
 
         @hook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -503,7 +505,7 @@ class MessagingInput(InputChannel):
 
     async def _answer_non_text(self, incoming: Incoming, output: ChannelOutput, agent: Any) -> None:
         """In the conversation's language, else the app's (a provider's hint), else Albanian."""
-        if not self.limiter.allow(incoming.sender):
+        if await self.rate_limits.refused(incoming.sender):
             return
         language = await _conversation_language(agent, incoming.sender) or incoming.language or "sq"
         note = await self.run_db(_safety_note, language)

@@ -6,7 +6,9 @@ web widget, REST and any messaging channel added later:
 - control characters are removed, and personal identifiers (phone numbers, e-mail addresses,
   passport/ID numbers, IBANs) are replaced, so they are never stored or logged (bot/privacy.py);
 - a message over MAX_CHARS gets a short reply (with the emergency numbers) and is not processed;
-- a sender who writes faster than a person can gets a polite "slow down";
+- a message over a rate limit (per sender, per client address, overall; shared by every
+  process and channel through Redis, bot/limits.py) gets a polite "slow down" and is not
+  processed; messaging channels pass no address (their provider sends for everyone);
 - either refusal becomes the emergency answer when the message signals danger;
 - metadata is cut to a short allow-list (small_metadata);
 - a turn that produced no reply (the action server or the database failed) gets a short
@@ -30,8 +32,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from pathlib import Path
@@ -40,9 +40,11 @@ from typing import Any
 import yaml
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
+from bot.channels.address import CLIENT_ADDRESS
 from bot.channels.relay import relay, store
 from bot.emergency import danger_signals
 from bot.handoff import Handoff
+from bot.limits import RateLimits, shared_limits
 from bot.privacy import hash_sender, redact
 from bot.text import clean
 
@@ -51,8 +53,6 @@ logger = logging.getLogger(__name__)
 MAX_CHARS = 2000
 # A REST or socket.io request's body: a message of MAX_CHARS fits many times over, in any encoding.
 MAX_MESSAGE_BODY = 64 * 1024
-RATE_LIMIT = 20  # messages per sender ...
-RATE_WINDOW = 60.0  # ... per this many seconds
 TOO_LONG = ("Mesazhi është shumë i gjatë. Ju lutem shkruani shkurt çfarë ju duhet.\n"
             "Your message is too long. Please write briefly what you need.")
 TOO_FAST = "Ju lutem prisni pak para mesazhit tjetër. / Please wait a moment before your next message."
@@ -128,26 +128,6 @@ def sanitise(text: Any, offered: frozenset[str]) -> str:
     return redact(text.lstrip("/ ").strip() if text.startswith("/") else text)
 
 
-class RateLimiter:
-    """Sliding window of message times per sender (per process)."""
-
-    def __init__(self, limit: int = RATE_LIMIT, window: float = RATE_WINDOW) -> None:
-        self.limit, self.window = limit, window
-        self._seen: dict[str, deque[float]] = {}
-
-    def allow(self, sender: str, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        times = self._seen.setdefault(sender, deque())
-        while times and now - times[0] > self.window:
-            times.popleft()
-        if len(times) >= self.limit:
-            return False
-        times.append(now)
-        if len(self._seen) > 100_000:  # forget idle senders rather than grow without bound
-            self._seen = {s: t for s, t in self._seen.items() if t and now - t[-1] <= self.window}
-        return True
-
-
 class CountingOutput(OutputChannel):
     """Passes every reply on to the real output channel, addressed to the real sender, and
     counts them (Rasa itself only knows the hashed sender id)."""
@@ -165,14 +145,16 @@ class CountingOutput(OutputChannel):
         await self.inner.send_response(self.recipient_id, message)
 
 
-def guard(on_new_message: OnNewMessage, limiter: RateLimiter | None = None) -> OnNewMessage:
-    """Wraps a channel's message handler with the checks above."""
-    limiter = limiter or RateLimiter()
+def guard(on_new_message: OnNewMessage, limits: RateLimits | None = None, *, by_address: bool = True) -> OnNewMessage:
+    """Wraps a channel's message handler with the checks above. `by_address`: the channel sets
+    CLIENT_ADDRESS for each message (REST and socket.io; not the messaging channels' webhooks)."""
+    limits = limits or shared_limits()
 
     async def guarded(message: UserMessage) -> Any:
         raw = message.text if isinstance(message.text, str) else ""
         refusal = TOO_LONG if len(raw) > MAX_CHARS else None
-        if refusal is None and not limiter.allow(str(message.sender_id)):
+        address = CLIENT_ADDRESS.get() if by_address else None
+        if refusal is None and await limits.refused(str(message.sender_id), address):
             refusal = TOO_FAST
         if refusal:  # not processed; a person in danger still gets the emergency answer
             await message.output_channel.send_text_message(message.sender_id, refusal_text(raw, refusal))

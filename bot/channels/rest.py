@@ -3,7 +3,8 @@
 Plain Rasa answers HTTP 500 to a body that is empty, `null` or a list, and files every request
 without a sender under one shared "default" conversation. Here such requests get HTTP 400 with
 a clear message, so strangers' messages never mix. REST only answers requests, so an operator's
-reply in a live handoff goes out with the user's next response (bot/channels/relay.py).
+reply in a live handoff goes out with the user's next response (bot/channels/relay.py). The
+client's address (bot/channels/address.py) is set for each request, for the per-address limit.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from rasa.core.channels.rest import RestInput
 from sanic.exceptions import InvalidUsage, PayloadTooLarge
 from sanic.request import Request
 
+from bot.channels.address import CLIENT_ADDRESS, client_address
 from bot.channels.guard import MAX_CHARS, MAX_MESSAGE_BODY, OnNewMessage, guard
 from bot.channels.relay import Deliverer, relay
 
@@ -56,4 +58,11 @@ class HardenedRestInput(RestInput):
 
     def blueprint(self, on_new_message: OnNewMessage) -> Any:
         relay.register(self.name(), Deliverer(MAX_CHARS, None))
-        return super().blueprint(guard(on_new_message))
+        blueprint = super().blueprint(guard(on_new_message))
+
+        @blueprint.middleware("request")
+        async def remember_address(request: Request) -> None:
+            # every request sets it: a kept-alive connection's task must not keep the last one's
+            CLIENT_ADDRESS.set(client_address(request.ip, request.headers.getall("x-forwarded-for", [])))
+
+        return blueprint

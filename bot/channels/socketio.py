@@ -9,6 +9,7 @@ with silence and an unhandled error in its log. Here:
   (32 hex characters) and a string message; anything else gets an `error` event that says what
   was expected, and nothing is processed or stored;
 - a socket sends only for the session it joined with `session_request`;
+- its messages count against the limits of the address it connected from (bot/limits.py);
 - an operator's reply in a live handoff is emitted as `bot_uttered` to the session's room, as
   Rasa's own replies are (bot/channels/relay.py).
 """
@@ -23,6 +24,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 
 from bot import launcher
+from bot.channels.address import CLIENT_ADDRESS, client_address
 from bot.channels.guard import MAX_CHARS, MAX_MESSAGE_BODY, OnNewMessage, guard
 from bot.channels.relay import Deliverer, relay
 from bot.handoff_client import HandoffError
@@ -40,6 +42,15 @@ def origin_allowed(origin: str | None, allowed: list[str] | None) -> bool:
     return origin.rstrip("/") in {a.rstrip("/") for a in allowed}
 
 
+def peer_address(environ: dict[str, Any]) -> str:
+    """The client's address from engine.io's environ, whose REMOTE_ADDR is always 127.0.0.1
+    under Sanic: the Sanic request's peer, and X-Forwarded-For when it comes from a trusted proxy."""
+    request = environ.get("sanic.request")
+    peer = getattr(request, "ip", None) or environ.get("REMOTE_ADDR") or ""
+    forwarded = environ.get("HTTP_X_FORWARDED_FOR")
+    return client_address(peer, [forwarded] if forwarded else [])
+
+
 class HardenedSocketIOInput(SocketIOInput):
     """Rasa's socketio channel; every message passes the same guard as on REST."""
 
@@ -54,18 +65,21 @@ class HardenedSocketIOInput(SocketIOInput):
         assert sio is not None  # set by Rasa's blueprint()
         sio.eio.max_http_buffer_size = MAX_MESSAGE_BODY  # engine.io's default is 1 MB
         joined: dict[str, str] = {}  # socket id -> the session it asked for
+        addresses: dict[str, str] = {}  # socket id -> the client's address when it connected
 
         async def refuse(sid: str, reason: str) -> None:
             await sio.emit("error", {"error": reason}, room=sid)
 
         async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
             if origin_allowed(environ.get("HTTP_ORIGIN"), launcher.CORS_ORIGINS):
+                addresses[sid] = peer_address(environ)
                 return True
             logger.info("socket.io connection refused: origin not allowed")
             return False
 
         async def disconnect(sid: str) -> None:
             joined.pop(sid, None)
+            addresses.pop(sid, None)
 
         async def session_request(sid: str, data: Any = None) -> None:
             session = data.get("session_id") if isinstance(data, dict) else None
@@ -84,6 +98,7 @@ class HardenedSocketIOInput(SocketIOInput):
             if session is None or session != joined.get(sid) or not isinstance(message, str):
                 await refuse(sid, EXPECTED)
                 return
+            CLIENT_ADDRESS.set(addresses.get(sid))  # this event's own task: it ends with it
             await handle(UserMessage(message, SocketIOOutput(sio, self.bot_message_evt), session,
                                      input_channel=self.name(), metadata=data.get(self.metadata_key)))
 
