@@ -261,6 +261,7 @@ function conversationPage() {
       shown = key;
       turns.replaceChildren(...reply.data.turns.map((turn) => el('li', {class: `turn ${turn.who}`},
         el('span', {class: 'who-label', text: turn.who}), el('p', {text: turn.text}))));
+      turns.scrollTop = turns.scrollHeight; // the newest message in view, as in a chat
       if (suggestions) {
         dangerBox(document.getElementById('conv-danger'), suggestions);
         document.getElementById('conv-cards').replaceChildren(...suggestions.cards.map(cardItem));
