@@ -398,11 +398,12 @@ def ranked_cards(snapshot: Snapshot, question: Question, context: Context) -> li
                else NOT_A_HISTORY_QUESTION)
     cards = [(card, p) for key, p in question.ranking if (card := snapshot.card(key)) is not None]
     follows = last is not None and is_elliptical(question)
-    if follows and cards and last not in [c for c, _ in cards]:
+    if follows and last is not None and cards and last not in [c for c, _ in cards]:
         # "and when was this?": the previous answer stays a candidate whatever its own words rank
         cards.append((last, cards[0][1] * LAST_CARD_SHARE))
     related: list[float | None] = [None] * len(cards)
-    if follows:  # how much each card shares the previous answer's words (the previous one: SAME_CARD)
+    # how much each card shares the previous answer's words (the previous one: SAME_CARD)
+    if follows and last is not None:
         similar = index_of(snapshot).card_similarity(last, [c for c, _ in cards])
         related = [0.0 if c.key == last.key else r for (c, _), r in zip(cards, similar, strict=True)]
     scored = [(card, _weight(card, p, question, context, last, history, r), p)

@@ -32,7 +32,7 @@ from bot.channels import commands as channel_commands
 from bot.console import cli as console_cli
 from bot.knowledge.coverage import coverage_table
 from bot.knowledge.loader import KnowledgeError, audit, collect
-from bot.knowledge.model import Snapshot
+from bot.knowledge.model import Card, Contact, Snapshot
 from bot.knowledge.search import index_of
 from bot.knowledge.store import KNOWLEDGE_DIR, KnowledgeStore
 from bot.text import LANGUAGES
@@ -137,6 +137,7 @@ def stale(older_than: str = typer.Option("365d", "--older-than",
     cutoff = today - parse_age(older_than)
     with _store() as store:
         snapshot = _snapshot(store)
+    entries: list[tuple[str, Card | Contact]]
     entries = [*(("card", c) for c in snapshot.cards), *(("contact", c) for c in snapshot.contacts.values())]
     due = sorted(((kind, e) for kind, e in entries if e.reviewed < cutoff or e.review_by <= today
                   or (notes and getattr(e, "review_note", None))),

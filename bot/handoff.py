@@ -248,7 +248,7 @@ class HandoffStore:
 
     # -- rows -----------------------------------------------------------------------------------
 
-    def _handoff(self, row: Row[Any]) -> Handoff:
+    def _handoff(self, row: Row) -> Handoff:
         data = dict(row._mapping)
         address = data.pop("address")
         if address:

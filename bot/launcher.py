@@ -63,7 +63,7 @@ def validate_action_result(_action: RemoteAction, result: dict[str, Any]) -> boo
 
 def cache_action_response_validator() -> None:
     """Makes every RemoteAction validate with the compiled validator."""
-    RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]
+    RemoteAction._validate_action_result = validate_action_result
 
 
 def add_root_route(app: Sanic) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Literal, cast
+from typing import Literal
 
 Lang = Literal["sq", "en"]
 LANGUAGES: tuple[Lang, ...] = ("sq", "en")
@@ -42,4 +42,4 @@ def words(text: str) -> list[str]:
 
 def as_language(value: object) -> Lang | None:
     """A slot or payload value as a supported language, or None for anything else."""
-    return cast(Lang, value) if value in LANGUAGES else None
+    return value if value in LANGUAGES else None

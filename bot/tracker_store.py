@@ -50,7 +50,7 @@ DATABASE_THREADS = 4  # PostgreSQL: queries of different conversations at the sa
 T = TypeVar("T")
 
 EVENTS = SQLTrackerStore.SQLEvent.__table__
-SENDER = sa.bindparam("sender")
+SENDER: sa.sql.elements.BindParameter[Any] = sa.bindparam("sender")
 _SESSION_START = (sa.select(sa.func.coalesce(sa.func.max(EVENTS.c.id), 0))
                   .where(EVENTS.c.sender_id == SENDER,
                          EVENTS.c.type_name == SessionStarted.type_name)
@@ -133,6 +133,8 @@ class HelplineTrackerStore(SQLTrackerStore):
     endpoints.yml:  tracker_store: {type: bot.tracker_store.HelplineTrackerStore, dialect: ...,
     db: ..., max_session_events: 40}; every other setting is SQLTrackerStore's.
     """
+
+    engine: sa.engine.Engine  # made by SQLTrackerStore, replaced below for an SQLite file
 
     def __init__(self, domain: Domain | None = None, *,
                  max_session_events: int = DEFAULT_MAX_SESSION_EVENTS, **kwargs: Any) -> None:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every check: lint, knowledge, unit tests, Rasa data validation, training, test stories,
+# Runs every check: lint, types, knowledge, unit tests, Rasa data validation, training, test stories,
 # and end-to-end conversations with the real action server and Rasa server.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -8,6 +8,9 @@ cd "$ROOT"
 
 log "ruff"
 ruff check bot actions tests bench
+
+log "mypy (bot/ and actions/; [tool.mypy] in pyproject.toml)"
+mypy
 
 log "Knowledge files are complete and well-formed (helpline kb check)"
 helpline kb check

@@ -227,7 +227,7 @@ class ChannelOutput(OutputChannel):
         self.channel = channel
         self.incoming = incoming
 
-    def name(self) -> str:  # type: ignore[override] - the channel's name, per instance
+    def name(self) -> str:  # the channel's name, per instance
         return self.channel.name()
 
     # What each channel implements: one message on the wire.
@@ -317,7 +317,8 @@ def _delay(attempt: int, retry_after: str | None, body: Any) -> float:
 def error_code(body: Any) -> str:
     """The provider's error code in a response body, without any message text it may echo."""
     if isinstance(body, dict):
-        inner = body.get("error") if isinstance(body.get("error"), dict) else body
+        error = body.get("error")
+        inner = error if isinstance(error, dict) else body
         for key in ("code", "error_code", "status"):
             if isinstance(inner.get(key), int | str):
                 return f", provider code {inner[key]}"

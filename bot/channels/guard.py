@@ -137,7 +137,7 @@ class CountingOutput(OutputChannel):
         self.recipient_id = recipient_id
         self.sent = 0
 
-    def name(self) -> str:  # type: ignore[override] - the wrapped channel's name, per instance
+    def name(self) -> str:  # the wrapped channel's name, per instance
         return self.inner.name()
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:

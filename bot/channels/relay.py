@@ -123,7 +123,7 @@ class Relay:
         texts = [e.text for e in (tracker.events if tracker else []) if isinstance(e, UserUttered) and e.text]
         return texts[-1] if texts else None
 
-    async def take(self, handoff_id: str, operator: str) -> QueueItem:
+    async def take(self, handoff_id: str, operator: Any) -> QueueItem:
         return await self._item(await self.db(store().take, handoff_id, operator))
 
     async def history(self, handoff_id: str) -> list[Turn]:
@@ -136,7 +136,7 @@ class Relay:
             raise Gone("The user deleted this conversation.")
         return [turn for event in tracker.events if (turn := _turn(event))]
 
-    async def send(self, handoff_id: str, operator: str, text: Any) -> None:
+    async def send(self, handoff_id: str, operator: Any, text: Any) -> None:
         """Checks everything before sending anything: the holder, the text, the channel's limit."""
         if not isinstance(text, str) or not clean(text).strip():
             raise HandoffError("Write a reply first: it is empty.")
@@ -163,7 +163,7 @@ class Relay:
         if tracker is None or not tracker.events:
             raise Gone("The user deleted this conversation.")
 
-    async def end(self, handoff_id: str, operator: str, state: str) -> None:
+    async def end(self, handoff_id: str, operator: Any, state: str) -> None:
         """Release or close: the assistant answers the next message again (an `action_listen`
         after the resume, so its rules see a turn that starts as usual)."""
         handoff = await self.db(store().end, handoff_id, operator, state)

@@ -86,7 +86,7 @@ class WhatsAppInput(MetaInput):
         return "whatsapp"
 
     def parse(self, request: Request, body: bytes) -> list[Incoming]:
-        found = []
+        found: list[Incoming] = []
         for entry in self.entries(json_object(body), "whatsapp_business_account"):
             for change in listed(entry.get("changes")):
                 change = mapping(change)

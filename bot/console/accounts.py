@@ -182,7 +182,7 @@ class Accounts:
             good = row is not None and not row.disabled
         except (VerificationError, InvalidHashError):
             good = False
-        if not good:
+        if not good or row is None:
             with self.engine.begin() as connection:
                 earlier, last = self._failures(connection, f"account:{name}", now)
                 earlier = earlier if now - last < FAILURE_WINDOW else 0

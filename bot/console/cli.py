@@ -12,6 +12,7 @@ from __future__ import annotations
 import getpass
 import sys
 import time
+from collections.abc import Callable
 
 import typer
 
@@ -31,10 +32,13 @@ def read_password(confirm: bool = True) -> str:
     return first
 
 
-def _run(action) -> None:
+def _run(action: Callable[[Accounts], object], done: str = "") -> None:
+    """Runs `action`, then says `done`; an AccountError is printed as the reason, exit code 1."""
     accounts = Accounts()
     try:
         action(accounts)
+        if done:
+            typer.echo(done)
     except AccountError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(1) from None
@@ -45,8 +49,7 @@ def _run(action) -> None:
 @app.command()
 def add(name: str, role: str = typer.Option("operator", help=f"One of: {', '.join(ROLES)}.")) -> None:
     """Create an account; the password is asked for (at least 10 characters)."""
-    _run(lambda accounts: (accounts.add(name, role, read_password()),
-                           typer.echo(f"operator {name} added ({role})")))
+    _run(lambda accounts: accounts.add(name, role, read_password()), f"operator {name} added ({role})")
 
 
 @app.command("list")
@@ -62,10 +65,10 @@ def list_() -> None:
 @app.command()
 def disable(name: str) -> None:
     """Stop an account from signing in; its open sessions end at once."""
-    _run(lambda accounts: (accounts.disable(name), typer.echo(f"operator {name} disabled")))
+    _run(lambda accounts: accounts.disable(name), f"operator {name} disabled")
 
 
 @app.command()
 def reset(name: str) -> None:
     """Set a new password (asked for); enables and unlocks the account, ends its sessions."""
-    _run(lambda accounts: (accounts.reset(name, read_password()), typer.echo(f"operator {name}: password reset")))
+    _run(lambda accounts: accounts.reset(name, read_password()), f"operator {name}: password reset")

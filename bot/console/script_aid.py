@@ -29,7 +29,7 @@ from bot.nlu.card_model import CardModel
 from bot.phones import unmark
 from bot.places import mentions
 from bot.situation import Situation, read_situation
-from bot.text import LANGUAGES, fold
+from bot.text import LANGUAGES, Lang, fold
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_ARCHIVE = ROOT / "models" / "helpline.tar.gz"
@@ -94,7 +94,7 @@ class Result:
 
     language: str | None
     signals: list[str]
-    emergency: dict[str, str] | None  # the emergency steps in both languages, when danger
+    emergency: dict[Lang, str] | None  # the emergency steps in both languages, when danger
     cards: list[SuggestedCard]
     contacts: list[ReferralContact]
     place: str | None  # the country code the contacts are for

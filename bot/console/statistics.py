@@ -16,11 +16,14 @@ import io
 import json
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from xml.sax.saxutils import escape
 
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, and_, case, create_engine, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql.elements import Case
 
 from bot.console.tables import OUTCOMES
 from bot.knowledge.model import Snapshot
@@ -103,7 +106,7 @@ class Figures:
 def conversation_figures(engine: Engine, period: Period, snapshot: Snapshot | None) -> Figures:
     """Counts of the tracker store's events in the period (see the module's docstring)."""
     start, end = (moment.timestamp() for moment in period.bounds)
-    slot_value = case((and_(EVENTS.c.type_name == "slot", EVENTS.c.action_name.in_(COUNTED_SLOTS)),
+    slot_value: Case[Any] = case((and_(EVENTS.c.type_name == "slot", EVENTS.c.action_name.in_(COUNTED_SLOTS)),
                        EVENTS.c.data), else_=None)
     query = (select(EVENTS.c.sender_id, EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.intent_name,
                     EVENTS.c.action_name, slot_value)
@@ -173,7 +176,7 @@ def tracker_engine(url: str) -> Engine:
 # -- charts and export ------------------------------------------------------------------------------
 
 
-def bar_chart(title: str, bars: list[tuple[str, float]], width: int = 560, bar_height: int = 22) -> str:
+def bar_chart(title: str, bars: Sequence[tuple[str, float]], width: int = 560, bar_height: int = 22) -> str:
     """A horizontal bar chart as an SVG element (labels escaped; no script, no style attribute)."""
     label_width, value_width = 190, 60
     top = max((value for _label, value in bars), default=0) or 1

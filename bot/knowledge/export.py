@@ -19,7 +19,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.knowledge.loader import CARD_FIELDS, CONTACT_FIELDS, SECTIONS
-from bot.knowledge.schema import Card, CardContact, CardExample, CardSource, Contact, ContactSource, Source, Topic
+from bot.knowledge.schema import (
+    Card,
+    CardContact,
+    CardExample,
+    CardSource,
+    Contact,
+    ContactSource,
+    Model,
+    Source,
+    Topic,
+)
 
 Entry = dict[str, Any]
 
@@ -58,7 +68,7 @@ _Dumper.add_representer(_Flow, lambda d, v: d.represent_mapping("tag:yaml.org,20
 _Dumper.add_representer(_FlowList, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v, flow_style=True))
 
 
-def _pair(row: Any, name: str, *, flow: bool = False) -> dict[str, str] | None:
+def _pair(row: Any, name: str, *, flow: bool = False) -> dict[str, _Quoted] | None:
     sq, en = getattr(row, f"{name}_sq"), getattr(row, f"{name}_en")
     if sq is None and en is None:
         return None
@@ -128,11 +138,11 @@ def dump(data: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _ordered(session: Session, model: type) -> Iterable[Any]:
+def _ordered(session: Session, model: Model) -> Iterable[Any]:
     return session.execute(select(model).order_by(model.file, model.position, model.key)).scalars()
 
 
-def _grouped(session: Session, model: type, owner: str) -> dict[str, list[Any]]:
+def _grouped(session: Session, model: Model, owner: str) -> dict[str, list[Any]]:
     groups: dict[str, list[Any]] = defaultdict(list)
     for row in session.execute(select(model).order_by(model.position)).scalars():
         groups[getattr(row, owner)].append(row)

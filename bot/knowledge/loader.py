@@ -28,6 +28,7 @@ from bot.knowledge.schema import (
     CardSource,
     Contact,
     ContactSource,
+    Model,
     Source,
     StoreInfo,
     Topic,
@@ -68,7 +69,7 @@ class Entity:
     """One entry of a file as rows: its own row and its children's (examples, passages...)."""
 
     row: Row
-    children: dict[type, list[Row]] = field(default_factory=dict)
+    children: dict[Model, list[Row]] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -80,8 +81,8 @@ class Entity:
         return own, {model.__tablename__: rows for model, rows in self.children.items()}
 
 
-PARENTS: tuple[type, ...] = (Source, Topic, Contact, Card)
-CHILDREN: dict[type, tuple[tuple[type, str], ...]] = {
+PARENTS: tuple[Model, ...] = (Source, Topic, Contact, Card)
+CHILDREN: dict[Model, tuple[tuple[Model, str], ...]] = {
     Contact: ((ContactSource, "contact_key"),),
     Card: ((CardExample, "card_key"), (CardSource, "card_key"), (CardContact, "card_key")),
 }
@@ -91,17 +92,17 @@ CHILDREN: dict[type, tuple[tuple[type, str], ...]] = {
 class Content:
     """Validated entities per table, in the order they must be inserted, and where each came from."""
 
-    entities: dict[type, list[Entity]] = field(default_factory=lambda: {m: [] for m in PARENTS})
+    entities: dict[Model, list[Entity]] = field(default_factory=lambda: {m: [] for m in PARENTS})
     origins: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
     @staticmethod
-    def _namespace(model: type) -> str:
+    def _namespace(model: Model) -> str:
         # Topic keys are unique among topics; every other key is unique across all files, so a
         # card, a contact or a source can be named by its key alone.
         return "topic" if model is Topic else "entry"
 
-    def add(self, model: type, entity: Entity, entry: _Entry) -> None:
+    def add(self, model: Model, entity: Entity, entry: _Entry) -> None:
         """Adds a valid entry; notes the entry's problems, or a key already used."""
         if entry.problems:
             self.problems.extend(entry.problems)
@@ -114,12 +115,12 @@ class Content:
         self.entities[model].append(entity)
         self.origins[place] = (entry.file, f"{entry.name} ({entity.key})")
 
-    def locate(self, model: type, key: str, field_name: str, problem: str) -> str:
+    def locate(self, model: Model, key: str, field_name: str, problem: str) -> str:
         """A problem located at the file and entry a row was read from."""
         file, entry = self.origins[(self._namespace(model), key)]
         return where(file, entry, field_name, problem)
 
-    def keys(self, model: type) -> set[str]:
+    def keys(self, model: Model) -> set[str]:
         return {entity.key for entity in self.entities[model]}
 
     @property
@@ -398,8 +399,8 @@ def _read_cards(file: str, topic: str | None, items: Any, content: Content) -> N
                **_reviewed(e), "file": file, "position": i}
         contacts = [{"card_key": key, "position": j, "contact_key": contact}
                     for j, contact in enumerate(e.names("contacts", _KEY.match, "contact keys"))]
-        children = {CardExample: _examples(e, key), CardSource: _passages(e, "card_key", key),
-                    CardContact: contacts}
+        children: dict[Model, list[Row]] = {CardExample: _examples(e, key),
+                                            CardSource: _passages(e, "card_key", key), CardContact: contacts}
         if topic is None:
             e.problems.append(e.locate("-", "a file with cards needs a `topic:` section"))
         content.add(Card, Entity(row, children), e)
@@ -565,7 +566,7 @@ def audit(content: Content, today: dt.date | None = None) -> list[str]:
     return problems
 
 
-def _stored(session: Session, model: type) -> dict[str, Entity]:
+def _stored(session: Session, model: Model) -> dict[str, Entity]:
     """The entities of a table as an import compares them, children included."""
     columns = [c.name for c in model.__table__.columns]
     entities = {row.key: Entity({c: getattr(row, c) for c in columns})
@@ -592,7 +593,7 @@ def import_knowledge(session: Session, content: Content) -> ImportReport:
     foreign keys hold at every step on PostgreSQL as well as SQLite.
     """
     report = ImportReport()
-    leftovers: list[tuple[type, dict[str, Entity]]] = []
+    leftovers: list[tuple[Model, dict[str, Entity]]] = []
     for model in PARENTS:
         existing = _stored(session, model)
         for entity in content.entities[model]:
@@ -623,12 +624,12 @@ def import_knowledge(session: Session, content: Content) -> ImportReport:
     return report
 
 
-def _delete_children(session: Session, model: type, key: str) -> None:
+def _delete_children(session: Session, model: Model, key: str) -> None:
     for child, owner in CHILDREN.get(model, ()):
         session.execute(delete(child).where(getattr(child, owner) == key))
 
 
-def _write(session: Session, model: type, entity: Entity, *, new: bool) -> None:
+def _write(session: Session, model: Model, entity: Entity, *, new: bool) -> None:
     """Inserts an entity, or rewrites a stored one and its children."""
     if new:
         session.add(model(**entity.row))

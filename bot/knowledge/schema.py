@@ -7,12 +7,19 @@ it and the date it must be reviewed again.
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from sqlalchemy import Column, Date, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import declarative_base, declared_attr
+from sqlalchemy.orm import Mapped, declarative_base, declarative_mixin, declared_attr
 
 Base = declarative_base()
+# Any of the mapped classes below, for code that handles each table alike (import, export): the
+# columns it reads differ from table to table, so the type checker sees them as Any.
+Model = type[Any]
 
 
+@declarative_mixin
 class _Placed:
     """Where an entry stands: its file and its place in it, so that `helpline kb export` writes
     the files back as they were. Bookkeeping only: never part of an answer, and moving an entry
@@ -22,9 +29,11 @@ class _Placed:
     position = Column(Integer, nullable=False, default=0, server_default="0")
 
 
+@declarative_mixin
 class _Reviewed:
-    reviewed = Column(Date, nullable=False)
-    review_by = Column(Date, nullable=False)
+    # NOT NULL columns say so to the type checker (SQLAlchemy 1.4's plugin makes every Column optional)
+    reviewed: Mapped[dt.date] = Column(Date, nullable=False)
+    review_by: Mapped[dt.date] = Column(Date, nullable=False)
 
 
 class Source(_Placed, Base):
@@ -37,7 +46,7 @@ class Source(_Placed, Base):
     url = Column(String(500), nullable=False)
     language = Column(String(3), nullable=False)
     published = Column(String(10))  # "YYYY", "YYYY-MM" or "YYYY-MM-DD", as precise as known
-    accessed = Column(Date, nullable=False)
+    accessed: Mapped[dt.date] = Column(Date, nullable=False)
 
 
 class Topic(_Placed, Base):
@@ -85,6 +94,7 @@ class Card(_Placed, _Reviewed, Base):
     review_note = Column(Text)
 
 
+@declarative_mixin
 class _Child:
     """A row that belongs to a card or a contact, in its place among its siblings."""
 
@@ -98,11 +108,12 @@ class CardExample(_Child, Base):
     text = Column(Text, nullable=False)
 
 
+@declarative_mixin
 class _Passage(_Child):
     passage = Column(Text, nullable=False)
 
     @declared_attr
-    def source_key(cls) -> Column:
+    def source_key(cls) -> Column[String]:
         return Column(String(80), ForeignKey("sources.key"), nullable=False)
 
 
@@ -127,4 +138,4 @@ class StoreInfo(Base):
 
     __tablename__ = "store_info"
     id = Column(Integer, primary_key=True)
-    revision = Column(Integer, nullable=False, default=0)
+    revision: Mapped[int] = Column(Integer, nullable=False, default=0)

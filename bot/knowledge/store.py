@@ -103,11 +103,11 @@ class KnowledgeStore:
         return fresh
 
 
-def _rows(session: Session, table: type, order: tuple = ()) -> list:
+def _rows(session: Session, table: schema.Model, order: tuple = ()) -> list:
     return list(session.execute(select(table).order_by(*order)).scalars())
 
 
-def _placed(table: type) -> tuple:
+def _placed(table: schema.Model) -> tuple:
     return (table.file, table.position)
 
 
