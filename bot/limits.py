@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 
 from redis.asyncio import Redis
 from redis.asyncio.connection import parse_url
@@ -157,9 +157,9 @@ class RateLimits:
         windows = self.windows(sender, address)
         if not windows:
             return None
-        full = await self._redis_hit(windows) if self.redis_url else False
-        if full is False:  # embedded, or Redis did not answer: this process's own windows
-            full = self.local.hit(windows, self.window)
+        shared = await self._redis_hit(windows) if self.redis_url else False
+        # embedded, or Redis did not answer: this process's own windows
+        full = self.local.hit(windows, self.window) if shared is False else shared
         if full and full.scope == "overall":
             self._overall_reached()
         return full.scope if full else None
@@ -172,7 +172,7 @@ class RateLimits:
             logger.warning("rate limits: the overall limit (%d messages in %.0f s) is reached; "
                            "messages are refused until the count falls", self.overall, self.window)
 
-    async def _redis_hit(self, windows: list[Window]) -> Window | bool | None:
+    async def _redis_hit(self, windows: list[Window]) -> Window | Literal[False] | None:
         """The first full window by Redis, None when none is, False when Redis did not answer."""
         now = time.monotonic()
         if now < self._redis_down_until:
