@@ -194,7 +194,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "stats.handoff_error": {"sq": "Kalimet te operatori: {message}", "en": "Handoffs: {message}"},
     "stats.conversations": {"sq": "Biseda", "en": "Conversations"},
     "stats.messages": {"sq": "Mesazhe", "en": "Messages"},
-    "stats.fallback": {"sq": "Mesazhe të pakuptuara", "en": "Fallback rate"},
+    "stats.fallback": {"sq": "Pjesa e mesazheve të pakuptuara", "en": "Fallback rate"},
     "stats.danger": {"sq": "Mesazhe me rrezik", "en": "Danger messages"},
     "stats.danger_conversations": {"sq": "Biseda me rrezik", "en": "Conversations with danger"},
     "stats.handoffs": {"sq": "Kalime te operatori", "en": "Handoffs"},
