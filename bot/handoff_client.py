@@ -90,6 +90,12 @@ class TooLong(HandoffError):
         self.limit = limit
 
 
+class Unreachable(HandoffError):
+    """The assistant did not answer at all (down, restarting): nothing was done, try again."""
+
+    status, kind = 502, "unreachable"
+
+
 class Unauthorized(HandoffError):
     """The console's token is missing or wrong (a configuration problem, not the operator's)."""
 
@@ -139,8 +145,8 @@ class HandoffClient:
         try:
             reply = await self._http.request(method, path, json=body, params=params)
         except httpx.HTTPError as error:
-            raise HandoffError(f"The assistant could not be reached ({type(error).__name__}); "
-                               "please try again.") from None
+            raise Unreachable(f"The assistant could not be reached ({type(error).__name__}); "
+                              "please try again.") from None
         try:
             data = reply.json()
         except ValueError:

@@ -20,6 +20,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from bot.console.strings import DEFAULT_LANGUAGE
 from bot.console.tables import AUDIT, FAILURES, OPERATORS, SESSIONS, engine_for
 
 ROLES = ("operator", "supervisor")
@@ -56,21 +57,34 @@ class Operator:
 
 @dataclass(frozen=True)
 class Session:
-    """A signed-in browser: who, and the CSRF token its forms must carry."""
+    """A signed-in browser: who, the CSRF token its forms must carry, the console's language."""
 
     operator: str
     role: str
     csrf: str
     created_at: float
+    language: str = DEFAULT_LANGUAGE
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """Who did what to which handoff, and when; there is no column for a message's text."""
+
+    at: float
+    operator: str
+    action: str
+    handoff_id: str | None
 
 
 @dataclass(frozen=True)
 class SignIn:
-    """The outcome of one attempt: a session token, or why not and how long to hold the answer."""
+    """The outcome of one attempt: a session token, or why not (a key of bot.console.strings, shown
+    in the operator's language) and how long to hold the answer."""
 
     token: str | None = None
     session: Session | None = None
-    error: str | None = None
+    error: str | None = None  # "signin.wrong" | "signin.locked"
+    minutes: int = 0  # how long the lock lasts, for "signin.locked"
     delay: float = 0.0  # seconds the server waits before answering a failure
 
 
@@ -166,15 +180,14 @@ class Accounts:
                     ends.append(last + LOCK_SECONDS)
         return max(ends) if ends else None
 
-    def sign_in(self, name: str, password: str, address: str, now: float | None = None) -> SignIn:
+    def sign_in(self, name: str, password: str, address: str, now: float | None = None,
+                language: str = DEFAULT_LANGUAGE) -> SignIn:
         """Checks the password unless the account or the address is locked; a success starts a
-        session and forgets the account's failures."""
+        session (in `language`, the sign-in page's) and forgets the account's failures."""
         now = time.time() if now is None else now
         locked = self.locked_until(name, address, now)
         if locked is not None:
-            minutes = max(1, round((locked - now) / 60))
-            return SignIn(error=f"Too many failed sign-ins. Try again in {minutes} minute(s), or ask a "
-                                "supervisor to reset the password.", delay=SLOW_DOWN_MAX)
+            return SignIn(error="signin.locked", minutes=max(1, round((locked - now) / 60)), delay=SLOW_DOWN_MAX)
         with self.engine.begin() as connection:
             row = connection.execute(select(OPERATORS).where(OPERATORS.c.name == name)).one_or_none()
         try:
@@ -189,16 +202,15 @@ class Accounts:
                 connection.execute(insert(FAILURES), [{"key": f"account:{name}", "at": now},
                                                       {"key": f"address:{address}", "at": now}])
                 connection.execute(delete(FAILURES).where(FAILURES.c.at < now - FAILURE_WINDOW - LOCK_SECONDS))
-            return SignIn(error="Wrong name or password, or the account is disabled.",
-                          delay=min(SLOW_DOWN_MAX, SLOW_DOWN_STEP * earlier))
+            return SignIn(error="signin.wrong", delay=min(SLOW_DOWN_MAX, SLOW_DOWN_STEP * earlier))
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         with self.engine.begin() as connection:
             connection.execute(delete(FAILURES).where(FAILURES.c.key == f"account:{name}"))
             connection.execute(delete(SESSIONS).where(SESSIONS.c.last_seen < now - IDLE_SECONDS))
             connection.execute(insert(SESSIONS).values(token_hash=token_hash(token), operator=name, csrf=csrf,
-                                                       created_at=now, last_seen=now))
+                                                       created_at=now, last_seen=now, language=language))
             connection.execute(insert(AUDIT).values(at=now, operator=name, action="sign_in"))
-        return SignIn(token=token, session=Session(name, row.role, csrf, now))
+        return SignIn(token=token, session=Session(name, row.role, csrf, now, language))
 
     def session(self, token: str | None, now: float | None = None) -> Session | None:
         """The live session of a cookie's token (and it is used now), or None: unknown, idle past
@@ -218,7 +230,13 @@ class Accounts:
                 connection.execute(delete(SESSIONS).where(SESSIONS.c.token_hash == key))
                 return None
             connection.execute(update(SESSIONS).where(SESSIONS.c.token_hash == key).values(last_seen=now))
-        return Session(row.operator, row.role, row.csrf, row.created_at)
+        return Session(row.operator, row.role, row.csrf, row.created_at, row.language or DEFAULT_LANGUAGE)
+
+    def set_language(self, token: str, language: str) -> None:
+        """The language the session's pages are shown in from now on."""
+        with self.engine.begin() as connection:
+            connection.execute(update(SESSIONS).where(SESSIONS.c.token_hash == token_hash(token))
+                               .values(language=language))
 
     def sign_out(self, token: str, now: float | None = None) -> None:
         now = time.time() if now is None else now
@@ -240,9 +258,18 @@ class Accounts:
             connection.execute(insert(AUDIT).values(at=time.time() if now is None else now,
                                                     operator=operator, action=action, handoff_id=handoff_id))
 
-    def audit_log(self, limit: int = 200) -> list[tuple[float, str, str, str | None]]:
-        """The newest entries: (time, operator, action, handoff id)."""
+    def audit_log(self, operator: str | None = None, start: float | None = None, end: float | None = None,
+                  offset: int = 0, limit: int = 200) -> tuple[list[AuditEntry], bool]:
+        """Entries newest first, of one operator and within [start, end) when given; `limit` of them
+        from `offset`, and whether older ones follow (for the supervisors' paged page)."""
+        query = select(AUDIT.c.at, AUDIT.c.operator, AUDIT.c.action, AUDIT.c.handoff_id)
+        if operator is not None:
+            query = query.where(AUDIT.c.operator == operator)
+        if start is not None:
+            query = query.where(AUDIT.c.at >= start)
+        if end is not None:
+            query = query.where(AUDIT.c.at < end)
         with self.engine.begin() as connection:
-            rows = connection.execute(select(AUDIT.c.at, AUDIT.c.operator, AUDIT.c.action, AUDIT.c.handoff_id)
-                                      .order_by(AUDIT.c.id.desc()).limit(limit)).all()
-        return [tuple(r) for r in rows]
+            rows = connection.execute(query.order_by(AUDIT.c.at.desc(), AUDIT.c.id.desc())
+                                      .offset(offset).limit(limit + 1)).all()
+        return [AuditEntry(*row) for row in rows[:limit]], len(rows) > limit

@@ -6,6 +6,10 @@ needs a session: without one a JSON route answers 401 and a page sends the brows
 sign-in form. Every POST carries the CSRF token (csrf.py). Supervisors' pages answer 403 to
 operators. Handoffs are reached only through bot.handoff_client.HandoffClient.
 
+Every label and message is in the operator's language, Albanian or English (strings.py): the
+session's, which the Shqip / English switch sets; before signing in, the sign-in page's choice (a
+cookie), else the browser's Accept-Language, else Albanian.
+
 Responses carry the project's strict Content-Security-Policy (bot.web.server.strict_policy: no
 inline script or style, connections only to this server). Templates are Jinja2 with
 autoescape, scripts insert text with textContent. No access log: no path, query or body is
@@ -17,11 +21,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
-import json
 import logging
 import re
 import sys
 import time
+import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,12 +37,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import settings as config
-from bot.console import csrf
+from bot.console import csrf, strings
 from bot.console.accounts import AccountError, Accounts, Session, check_name
 from bot.console.script_aid import ScriptAid, models_from_archive
 from bot.console.statistics import (
     Figures,
     Period,
+    PeriodError,
     bar_chart,
     conversation_figures,
     figures_csv,
@@ -48,7 +53,7 @@ from bot.console.statistics import (
     tracker_engine,
 )
 from bot.conversations import tracker_url
-from bot.handoff_client import HandoffClient, HandoffError, TooLong
+from bot.handoff_client import HandoffClient, HandoffError, TooLong, Unauthorized
 from bot.knowledge.model import Snapshot
 from bot.knowledge.store import KnowledgeStore
 from bot.text import LANGUAGES
@@ -57,10 +62,15 @@ from bot.web.server import file_response, safety_headers, strict_policy
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
 SESSION_COOKIE = "console_session"
+LANGUAGE_COOKIE = "console_language"  # the language of pages without a session (the sign-in form)
 HEARTBEAT_EVERY = 30.0  # seconds between presence heartbeats per operator (the Rasa side waits ~2 min)
 IDEMPOTENCY_TTL = 600.0  # a reply's key is remembered this long: a retried POST is not sent again
 HANDOFF_ID = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
 MAX_OUTCOME = 80
+AUDIT_PAGE = 50  # entries per page of the audit log
+LOCAL_PATH = re.compile(r"^/(?![/\\])[^\s]{0,2000}$")  # where the language switch may send back: this site only
+# the handoff core's refusals the console words itself; any other is shown with the core's sentence
+HANDOFF_KINDS = ("not_found", "held_by_other", "gone", "too_long", "unauthorized", "unreachable")
 PUBLIC = ("/signin", "/static/", "/healthz")
 
 logger = logging.getLogger("helpline.console")
@@ -132,7 +142,7 @@ class Console:
     def client(self) -> HandoffClient:
         """The handoff client; without a token it would only be refused, so say why at once."""
         if not self.settings.token:
-            raise HandoffError("The console has no token for the assistant (HELPLINE_CONSOLE_TOKEN); "
+            raise Unauthorized("The console has no token for the assistant (HELPLINE_CONSOLE_TOKEN); "
                                "scripts/run.sh generates one into var/console.token.")
         return self._client
 
@@ -161,14 +171,26 @@ class Console:
         try:
             return conversation_figures(self._tracker, period, snapshot)
         except SQLAlchemyError as error:  # no events table before Rasa's first conversation, or down
-            raise LookupError(f"the tracker store cannot be read ({type(error).__name__}); "
-                              "has Rasa stored a conversation yet?") from None
+            raise LookupError(type(error).__name__) from None  # the page says what that means
 
     def page(self, template: str, request: web.Request, status: int = 200, **values: Any) -> web.Response:
+        """A template in the request's language: `t(key, ...)` gives its labels, the script gets the
+        table as JSON, and the language switch a way back to this page."""
         session: Session | None = request.get("session")
-        html = self.templates.get_template(template).render(session=session, page=template.removesuffix(".html"),
-                                                            **values)
+        language = language_of(request)
+        html = self.templates.get_template(template).render(
+            session=session, page=template.removesuffix(".html"), lang=language,
+            t=functools.partial(strings.text, language), strings_json=strings.table(language),
+            languages=strings.LANGUAGE_NAMES, here=request.path_qs, **values)
         return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+
+    def refusal(self, request: web.Request, status: int, key: str, kind: str = "refused") -> web.Response:
+        """A refusal in the operator's language: JSON for the script, else the error page."""
+        message = say(request, key)
+        if request.path.startswith("/api/"):
+            return error_json(message, status, kind=kind)
+        title = "error.not_found_title" if status == 404 else "error.forbidden_title"
+        return self.page("error.html", request, status, title=say(request, title), message=message)
 
     async def heartbeat(self, operator: str) -> None:
         """Tells the Rasa side this operator is here, at most every HEARTBEAT_EVERY seconds (awaited,
@@ -186,16 +208,54 @@ class Console:
             logger.warning("presence heartbeat failed: %s", error.message)
 
 
+def language_of(request: web.Request) -> str:
+    """The session's language; without one the sign-in page's choice, the browser's, or Albanian."""
+    session: Session | None = request.get("session")
+    if session is not None:
+        return session.language
+    return (strings.chosen(request.cookies.get(LANGUAGE_COOKIE))
+            or strings.from_accept_language(request.headers.get("Accept-Language"))
+            or strings.DEFAULT_LANGUAGE)
+
+
+def say(request: web.Request, key: str, **params: Any) -> str:
+    return strings.text(language_of(request), key, **params)
+
+
 def error_json(message: str, status: int, **extra: Any) -> web.Response:
     return web.json_response({"error": message, **extra}, status=status)
 
 
-def handoff_failure(error: HandoffError) -> web.Response:
-    """A refusal of the handoff core as JSON with its own status and sentence."""
-    extra = {"kind": getattr(error, "kind", "refused")}
+def handoff_message(request: web.Request, error: HandoffError) -> str:
+    """A refusal of the handoff core in the operator's language (by its kind)."""
+    kind = getattr(error, "kind", "refused")
+    if kind not in HANDOFF_KINDS:
+        return say(request, "handoff.refused", detail=error.message)
+    return say(request, f"handoff.{kind}", limit=getattr(error, "limit", 0))
+
+
+def handoff_failure(request: web.Request, error: HandoffError) -> web.Response:
+    """A refusal of the handoff core as JSON with its own status and kind."""
+    extra: dict[str, Any] = {"kind": getattr(error, "kind", "refused")}
     if isinstance(error, TooLong):
         extra["limit"] = error.limit
-    return error_json(error.message, getattr(error, "status", 409), **extra)
+    return error_json(handoff_message(request, error), getattr(error, "status", 409), **extra)
+
+
+class NoSuchHandoff(web.HTTPNotFound):
+    """A handoff id the store cannot have made."""
+
+
+def back_to(form: Any) -> str:
+    """The page the language switch was pressed on (a path of this site), else the start page."""
+    target = str(form.get("next", "")) if hasattr(form, "get") else ""
+    return target if LOCAL_PATH.match(target) else "/"
+
+
+def remember_language(response: web.StreamResponse, language: str) -> None:
+    """Pages without a session (the sign-in form, after signing out) keep the operator's language."""
+    response.set_cookie(LANGUAGE_COOKIE, language, httponly=True, samesite="Strict", path="/",
+                        max_age=365 * 86_400)
 
 
 def create_app(console: Console) -> web.Application:
@@ -208,30 +268,28 @@ def create_app(console: Console) -> web.Application:
         if request.path.startswith(PUBLIC):
             return await handler(request)
         session = await in_thread(accounts.session, request.cookies.get(SESSION_COOKIE))
-        api = request.path.startswith("/api/")
         if session is None:
-            if api:
-                return error_json("Not signed in, or the session has expired: sign in again.", 401)
+            if request.path.startswith("/api/"):
+                return error_json(say(request, "error.signed_out"), 401, kind="signed_out")
             raise web.HTTPSeeOther("/signin")
         if request.method not in ("GET", "HEAD"):
             form = await request.post() if request.content_type.startswith(
                 ("application/x-www-form-urlencoded", "multipart/")) else {}
             if not csrf.same(csrf.given_token(request.headers, form), session.csrf):
-                message = "The form is missing its security token or it is out of date: reload the page."
-                if api:
-                    return error_json(message, 403)
-                return console.page("error.html", request, 403, message=message)
+                return console.refusal(request, 403, "error.csrf", "csrf")
         request["session"] = session
         await console.heartbeat(session.operator)
-        return await handler(request)
+        try:
+            return await handler(request)
+        except NoSuchHandoff:
+            return console.refusal(request, 404, "handoff.not_found", "not_found")
+        except web.HTTPNotFound:
+            return console.refusal(request, 404, "error.not_found", "not_found")
 
     def supervisor(handler: Handler) -> Handler:
         async def only_supervisors(request: web.Request) -> web.StreamResponse:
             if request["session"].role != "supervisor":
-                message = "This page is for supervisors."
-                if request.path.startswith("/api/"):
-                    return error_json(message, 403)
-                return console.page("error.html", request, 403, message=message)
+                return console.refusal(request, 403, "error.supervisors", "supervisors_only")
             return await handler(request)
         return only_supervisors
 
@@ -239,6 +297,7 @@ def create_app(console: Console) -> web.Application:
 
     def sign_in_form(request: web.Request, error: str | None = None, status: int = 200,
                      name: str = "") -> web.Response:
+        """The form; `error` is a sentence already in the page's language."""
         # the same token while the cookie lives: a second sign-in page loaded meanwhile (another
         # tab, the browser's favicon request sent here) must not invalidate the form on screen
         token = request.cookies.get(csrf.SIGN_IN_COOKIE) or ""
@@ -257,16 +316,19 @@ def create_app(console: Console) -> web.Application:
     async def signin(request: web.Request) -> web.StreamResponse:
         form = await request.post()
         if not csrf.same(csrf.given_token({}, form), request.cookies.get(csrf.SIGN_IN_COOKIE)):
-            return sign_in_form(request, "The sign-in form had expired; please sign in again.", 403)
+            return sign_in_form(request, say(request, "signin.expired"), 403)
         name, password = str(form.get("name", "")).strip().lower(), str(form.get("password", ""))
         try:
             check_name(name)
         except AccountError:
-            return sign_in_form(request, "Wrong name or password, or the account is disabled.", 401, name[:32])
-        outcome = await in_thread(accounts.sign_in, name, password, client_address(request))
+            return sign_in_form(request, say(request, "signin.wrong"), 401, name[:32])
+        outcome = await in_thread(accounts.sign_in, name, password, client_address(request), None,
+                                  language_of(request))
         if outcome.token is None:
             await asyncio.sleep(outcome.delay)
-            return sign_in_form(request, outcome.error, 401 if "Wrong" in (outcome.error or "") else 429, name)
+            key = outcome.error or "signin.wrong"
+            return sign_in_form(request, say(request, key, minutes=outcome.minutes),
+                                401 if key == "signin.wrong" else 429, name)
         response = web.HTTPSeeOther("/")
         response.set_cookie(SESSION_COOKIE, outcome.token, httponly=True, samesite="Strict", path="/")
         response.del_cookie(csrf.SIGN_IN_COOKIE, path="/signin")
@@ -279,6 +341,36 @@ def create_app(console: Console) -> web.Application:
         await console.presence(session.operator, False)
         response = web.HTTPSeeOther("/signin")
         response.del_cookie(SESSION_COOKIE, path="/")
+        remember_language(response, session.language)
+        raise response
+
+    # -- the console's language -----------------------------------------------------------------
+
+    def language_chosen(request: web.Request, form: Any) -> web.StreamResponse | str:
+        language = strings.chosen(str(form.get("language", "")))
+        return language if language else console.refusal(request, 400, "error.bad_language")
+
+    async def switch_language(request: web.Request) -> web.StreamResponse:
+        """Shqip / English while signed in (the guard has checked the CSRF token): kept in the session."""
+        form = await request.post()
+        language = language_chosen(request, form)
+        if not isinstance(language, str):
+            return language
+        await in_thread(accounts.set_language, request.cookies.get(SESSION_COOKIE, ""), language)
+        response = web.HTTPSeeOther(back_to(form))
+        remember_language(response, language)
+        raise response
+
+    async def switch_sign_in_language(request: web.Request) -> web.StreamResponse:
+        """Shqip / English on the sign-in form, checked with the form's own token (double submit)."""
+        form = await request.post()
+        if not csrf.same(csrf.given_token({}, form), request.cookies.get(csrf.SIGN_IN_COOKIE)):
+            return sign_in_form(request, say(request, "signin.expired"), 403)
+        language = language_chosen(request, form)
+        if not isinstance(language, str):
+            return language
+        response = web.HTTPSeeOther("/signin")
+        remember_language(response, language)
         raise response
 
     # -- script aid -----------------------------------------------------------------------------
@@ -293,8 +385,7 @@ def create_app(console: Console) -> web.Application:
 
     async def aid_lookup(request: web.Request) -> web.StreamResponse:
         if console.aid is None:
-            return error_json("The script aid is still loading the assistant's models; try again in a "
-                              "few seconds.", 503)
+            return error_json(say(request, "aid.loading"), 503)
         text = request.query.get("q", "")
         place = request.query.get("place") or None
         return web.json_response(console.aid.lookup(text, place).to_json())
@@ -303,16 +394,16 @@ def create_app(console: Console) -> web.Application:
         """The structured outcome of a call: a topic, a language, whom the caller was referred to."""
         body = await request.json() if request.content_type == "application/json" else {}
         if not isinstance(body, dict):
-            return error_json("Expected a JSON object with topic, language and referred_to.", 400)
+            return error_json(say(request, "outcome.bad_body"), 400)
         topic, language, referred = (str(body.get(k) or "").strip()[:MAX_OUTCOME] or None
                                      for k in ("topic", "language", "referred_to"))
         snapshot = console.aid.snapshot if console.aid else None
         if topic and snapshot and topic not in snapshot.topics:
-            return error_json(f"Unknown topic {topic!r}.", 400)
+            return error_json(say(request, "outcome.unknown_topic", topic=repr(topic)), 400)
         if language and language not in LANGUAGES:
-            return error_json("The language is sq or en.", 400)
+            return error_json(say(request, "outcome.bad_language"), 400)
         if not (topic or language or referred):
-            return error_json("Nothing to record: choose a topic, a language or a referral.", 400)
+            return error_json(say(request, "outcome.nothing"), 400)
         await in_thread(record_outcome, accounts.engine, request["session"].operator, topic, language, referred)
         return web.json_response({"recorded": True})
 
@@ -321,18 +412,17 @@ def create_app(console: Console) -> web.Application:
     def handoff_id(request: web.Request) -> str:
         value = request.match_info["handoff_id"]
         if not HANDOFF_ID.match(value):
-            raise web.HTTPNotFound(text=json.dumps({"error": "No such conversation.", "kind": "not_found"}),
-                                   content_type="application/json")
+            raise NoSuchHandoff()
         return value
 
     async def queue_page(request: web.Request) -> web.StreamResponse:
         return console.page("queue.html", request)
 
-    async def queue(_: web.Request) -> web.StreamResponse:
+    async def queue(request: web.Request) -> web.StreamResponse:
         try:
             items = await console.client.queue()
         except HandoffError as error:
-            return handoff_failure(error)
+            return handoff_failure(request, error)
         now = dt.datetime.now(dt.timezone.utc)
         return web.json_response({"items": [{**item.as_json(),
                                              "waiting_seconds": max(0, int((now - item.requested_at).total_seconds()))}
@@ -348,7 +438,7 @@ def create_app(console: Console) -> web.Application:
         try:
             turns, items = await asyncio.gather(console.client.history(ident), console.client.queue())
         except HandoffError as error:
-            return handoff_failure(error)
+            return handoff_failure(request, error)
         item = next((i for i in items if i.handoff_id == ident), None)
         last_user = next((t.text for t in reversed(turns) if t.who == "user"), None)
         suggestions = console.aid.lookup(last_user).to_json() if console.aid and last_user else None
@@ -362,7 +452,7 @@ def create_app(console: Console) -> web.Application:
             try:
                 result = await getattr(console.client, name)(ident, operator)
             except HandoffError as error:
-                return handoff_failure(error)
+                return handoff_failure(request, error)
             await in_thread(accounts.audit, operator, audit, ident)
             return web.json_response({"ok": True, "item": result.as_json() if result is not None else None})
         return act
@@ -374,14 +464,14 @@ def create_app(console: Console) -> web.Application:
         except ValueError:
             body = None
         if not isinstance(body, dict) or not isinstance(body.get("text"), str) or not isinstance(body.get("key"), str):
-            return error_json("Expected a JSON object with the reply's text and its key.", 400)
+            return error_json(say(request, "conv.bad_body"), 400)
         text, key = body["text"].strip(), body["key"][:64]
         if not text:
-            return error_json("The reply is empty.", 400)
+            return error_json(say(request, "conv.empty"), 400)
         try:
             await console.replies.once(f"{ident}:{key}", lambda: console.client.send(ident, operator, text))
         except HandoffError as error:
-            return handoff_failure(error)
+            return handoff_failure(request, error)
         await in_thread(accounts.audit, operator, "replied", ident)
         return web.json_response({"sent": True})
 
@@ -399,21 +489,23 @@ def create_app(console: Console) -> web.Application:
         try:
             figures.handoffs = await console.client.summary(start, end)
         except HandoffError as error:
-            figures.handoff_error = error.message
+            figures.handoff_error = handoff_message(request, error)
         return figures
 
     async def stats_page(request: web.Request) -> web.StreamResponse:
         try:
             figures = await figures_of(request)
-        except ValueError as error:
-            return console.page("stats.html", request, 400, figures=None, error=str(error), charts={},
-                                start=request.query.get("start", ""), end=request.query.get("end", ""))
+        except PeriodError as error:
+            return console.page("stats.html", request, 400, figures=None, error=error.text(language_of(request)),
+                                charts={}, start=request.query.get("start", ""), end=request.query.get("end", ""))
+        empty = say(request, "stats.no_data")
         charts = {
-            "per_day": bar_chart("Conversations per day",
-                                 [(d.isoformat(), n) for d, n in sorted(figures.per_day.items())]),
-            "languages": bar_chart("Conversations by language", figures.languages.most_common()),
-            "topics": bar_chart("Conversations answered, by topic", figures.topics.most_common()),
-            "cards": bar_chart("Answers used (top 10)", figures.cards.most_common(10)),
+            "per_day": bar_chart(say(request, "stats.chart_per_day"),
+                                 [(d.isoformat(), n) for d, n in sorted(figures.per_day.items())], empty=empty),
+            "languages": bar_chart(say(request, "stats.chart_languages"), figures.languages.most_common(),
+                                   empty=empty),
+            "topics": bar_chart(say(request, "stats.chart_topics"), figures.topics.most_common(), empty=empty),
+            "cards": bar_chart(say(request, "stats.chart_cards"), figures.cards.most_common(10), empty=empty),
         }
         return console.page("stats.html", request, figures=figures, error=None, charts=charts,
                             start=figures.period.start.isoformat(), end=figures.period.end.isoformat())
@@ -421,11 +513,47 @@ def create_app(console: Console) -> web.Application:
     async def stats_csv(request: web.Request) -> web.StreamResponse:
         try:
             figures = await figures_of(request)
-        except ValueError as error:
-            return web.Response(text=str(error), status=400)
+        except PeriodError as error:
+            return web.Response(text=error.text(language_of(request)), status=400)
         name = f"helpline-{figures.period.start}-{figures.period.end}.csv"
         return web.Response(text=figures_csv(figures), content_type="text/csv", charset="utf-8",
                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    # -- the audit log --------------------------------------------------------------------------
+
+    async def audit_page(request: web.Request) -> web.StreamResponse:
+        """Who did what to which handoff, newest first, by operator and period (never a text)."""
+        query = request.query
+        names = [op.name for op in await in_thread(accounts.operators)]
+        chosen_operator = query.get("operator") or None
+        values: dict[str, Any] = {"operators": names, "operator": chosen_operator or "", "entries": [],
+                                  "start": query.get("start", ""), "end": query.get("end", ""),
+                                  "number": 1, "newer": None, "older": None}
+        try:
+            period = parse_period(query.get("start"), query.get("end"))
+            number = int(query.get("page", "1"))
+        except PeriodError as error:
+            return console.page("audit.html", request, 400, error=error.text(language_of(request)), **values)
+        except ValueError:
+            number = 0
+        if number < 1:
+            return console.page("audit.html", request, 400, error=say(request, "audit.bad_page"), **values)
+        if chosen_operator is not None and chosen_operator not in names:
+            return console.page("audit.html", request, 400,
+                                error=say(request, "audit.unknown_operator", name=chosen_operator), **values)
+        start, end = (moment.timestamp() for moment in period.bounds)
+        entries, more = await in_thread(accounts.audit_log, chosen_operator, start, end,
+                                        (number - 1) * AUDIT_PAGE, AUDIT_PAGE)
+        filters = {"operator": chosen_operator or "", "start": period.start.isoformat(), "end": period.end.isoformat()}
+
+        def link(page_number: int) -> str:
+            return "/audit?" + urllib.parse.urlencode({**filters, "page": page_number})
+
+        values.update(start=filters["start"], end=filters["end"], number=number,
+                      newer=link(number - 1) if number > 1 else None, older=link(number + 1) if more else None,
+                      entries=[(dt.datetime.fromtimestamp(e.at, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+                                e.operator, e.action, e.handoff_id) for e in entries])
+        return console.page("audit.html", request, error=None, **values)
 
     # -- the rest -------------------------------------------------------------------------------
 
@@ -451,6 +579,8 @@ def create_app(console: Console) -> web.Application:
     app.router.add_get("/signin", signin_page)
     app.router.add_post("/signin", signin)
     app.router.add_post("/signout", signout)
+    app.router.add_post("/signin/language", switch_sign_in_language)
+    app.router.add_post("/language", switch_language)
     app.router.add_get("/", home)
     app.router.add_get("/aid", aid_page)
     app.router.add_get("/api/aid", aid_lookup)
@@ -465,6 +595,7 @@ def create_app(console: Console) -> web.Application:
     app.router.add_post("/api/handoff/{handoff_id}/send", send)
     app.router.add_get("/stats", supervisor(stats_page))
     app.router.add_get("/stats.csv", supervisor(stats_csv))
+    app.router.add_get("/audit", supervisor(audit_page))
     app.on_response_prepare.append(add_headers)
     app.on_cleanup.append(close)
     return app

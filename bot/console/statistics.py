@@ -25,6 +25,7 @@ from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, an
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.elements import Case
 
+from bot.console import strings
 from bot.console.tables import OUTCOMES
 from bot.knowledge.model import Snapshot
 
@@ -42,6 +43,17 @@ EVENTS = Table("events", _metadata,  # Rasa's SQLTrackerStore table, the columns
                Column("intent_name", String(255)),
                Column("action_name", String(255)),
                Column("data", Text))
+
+
+class PeriodError(ValueError):
+    """A period that cannot be counted; `key` and `params` say why in the operator's language."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(strings.text("en", key, **params))
+        self.key, self.params = key, params
+
+    def text(self, language: str) -> str:
+        return strings.text(language, self.key, **self.params)
 
 
 @dataclass(frozen=True)
@@ -65,17 +77,17 @@ class Period:
 
 def parse_period(start: str | None, end: str | None, today: dt.date | None = None) -> Period:
     """The period a supervisor asked for (YYYY-MM-DD); the last 30 days by default.
-    ValueError with a sentence to show for a date that is not one, or a period backwards or too long."""
+    PeriodError (a ValueError) for a date that is not one, or a period backwards or too long."""
     today = today or dt.datetime.now(dt.timezone.utc).date()
     try:
         last = dt.date.fromisoformat(end) if end else today
         first = dt.date.fromisoformat(start) if start else last - dt.timedelta(days=29)
     except ValueError:
-        raise ValueError("Dates are written YYYY-MM-DD, for example 2026-12-01.") from None
+        raise PeriodError("period.format") from None
     if first > last:
-        raise ValueError("The period starts after it ends.")
+        raise PeriodError("period.backwards")
     if (last - first).days >= MAX_DAYS:
-        raise ValueError(f"A period is at most {MAX_DAYS} days.")
+        raise PeriodError("period.too_long", days=MAX_DAYS)
     return Period(first, last)
 
 
@@ -176,7 +188,8 @@ def tracker_engine(url: str) -> Engine:
 # -- charts and export ------------------------------------------------------------------------------
 
 
-def bar_chart(title: str, bars: Sequence[tuple[str, float]], width: int = 560, bar_height: int = 22) -> str:
+def bar_chart(title: str, bars: Sequence[tuple[str, float]], width: int = 560, bar_height: int = 22,
+              empty: str = "no data") -> str:
     """A horizontal bar chart as an SVG element (labels escaped; no script, no style attribute)."""
     label_width, value_width = 190, 60
     top = max((value for _label, value in bars), default=0) or 1
@@ -194,7 +207,7 @@ def bar_chart(title: str, bars: Sequence[tuple[str, float]], width: int = 560, b
             f'<text x="{label_width + length + 6:.1f}" y="{y + bar_height * 0.68:.1f}" font-size="13" '
             f'fill="#1b1b1b">{shown}</text>')
     if not bars:
-        rows.append(f'<text x="8" y="{bar_height * 0.7:.1f}" font-size="13" fill="#1b1b1b">no data</text>')
+        rows.append(f'<text x="8" y="{bar_height * 0.7:.1f}" font-size="13" fill="#1b1b1b">{escape(empty)}</text>')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(title, {chr(34): "&quot;"})}" '
             f'viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet">'
             f"<title>{escape(title)}</title>{''.join(rows)}</svg>")

@@ -2,7 +2,7 @@
 
 - `console_operators`: accounts; only an argon2 hash of each password;
 - `console_sessions`: signed-in browsers; only a SHA-256 of each session token, so a copy of
-  the database signs nobody in;
+  the database signs nobody in; and the language the operator reads the console in;
 - `console_failures`: failed sign-ins per account and per address, for the slow-down and lock;
 - `console_audit`: who signed in, opened, took, released or closed which handoff, and when;
   never a message's text;
@@ -20,6 +20,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    inspect,
+    text,
 )
 from sqlalchemy.engine import Engine
 
@@ -37,7 +39,8 @@ SESSIONS = Table("console_sessions", metadata,
                  Column("operator", String(64), nullable=False, index=True),
                  Column("csrf", String(64), nullable=False),
                  Column("created_at", Float, nullable=False),
-                 Column("last_seen", Float, nullable=False, index=True))
+                 Column("last_seen", Float, nullable=False, index=True),
+                 Column("language", String(2)))
 FAILURES = Table("console_failures", metadata,
                  Column("id", Integer, primary_key=True, autoincrement=True),
                  Column("key", String(128), nullable=False, index=True),
@@ -57,6 +60,16 @@ OUTCOMES = Table("console_outcomes", metadata,
                  Column("referred_to", String(80)))
 
 
+# Columns added after the first release: create_all makes missing tables, not missing columns.
+ADDED_COLUMNS = ((SESSIONS, "language", "VARCHAR(2)"),)
+
+
 def engine_for(url: str | None = None) -> Engine:
-    """An engine on the project's database with the console's tables created."""
-    return database.engine_for(metadata, url)
+    """An engine on the project's database with the console's tables created, and the columns
+    added since a database was made added to it (nullable, so every existing row stays valid)."""
+    engine = database.engine_for(metadata, url)
+    for table, column, sql_type in ADDED_COLUMNS:
+        if column not in {c["name"] for c in inspect(engine).get_columns(table.name)}:
+            with engine.begin() as connection:
+                connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column} {sql_type}"))
+    return engine

@@ -1,8 +1,16 @@
 // The operator console's one script (self-hosted; the CSP allows no other). Every text is put in
-// with textContent; requests carry the session's CSRF token in a header.
+// with textContent; requests carry the session's CSRF token in a header. Its labels come from the
+// page (bot/console/strings.py, in the operator's language, as a JSON data element), never from here.
 'use strict';
 
 const csrfToken = () => document.querySelector('meta[name="csrf"]')?.content || '';
+const STRINGS = JSON.parse(document.getElementById('console-strings')?.textContent || '{}');
+
+// The label `key` with its {name} places filled (the key itself if the table lacks it: visible, not blank).
+function t(key, params = {}) {
+  const text = STRINGS[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
+}
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -26,14 +34,14 @@ async function api(method, url, body) {
   try {
     response = await fetch(url, options);
   } catch (error) {
-    return {ok: false, status: 0, data: {error: 'The console cannot be reached; check the connection.'}};
+    return {ok: false, status: 0, data: {error: t('error.unreachable')}};
   }
   if (response.status === 401) {
     window.location.assign('/signin');
-    return {ok: false, status: 401, data: {error: 'Signed out.'}};
+    return {ok: false, status: 401, data: {error: t('error.signed_out_short')}};
   }
   let data = {};
-  try { data = await response.json(); } catch (error) { data = {error: `HTTP ${response.status}`}; }
+  try { data = await response.json(); } catch (error) { data = {error: t('error.http', {status: response.status})}; }
   return {ok: response.ok, status: response.status, data};
 }
 
@@ -45,9 +53,9 @@ function say(id, text, isError = false) {
 }
 
 function minutes(seconds) {
-  if (seconds < 60) return `${seconds} s`;
+  if (seconds < 60) return t('common.seconds', {n: seconds});
   const m = Math.floor(seconds / 60);
-  return m < 60 ? `${m} min` : `${Math.floor(m / 60)} h ${m % 60} min`;
+  return m < 60 ? t('common.minutes', {n: m}) : t('common.hours', {h: Math.floor(m / 60), m: m % 60});
 }
 
 // -- answer cards (script aid and conversation suggestions) ----------------------------------------
@@ -58,12 +66,13 @@ function cardItem(card, index) {
     el('h4', {text: `${label}: ${card.title[lang]}`}),
     el('p', {text: card.answer[lang]}),
     el('p', {class: 'next', text: card.next_step[lang]}),
-    el('button', {type: 'button', class: 'copy', dataset: {lang}, text: `Copy ${label}`}));
+    el('button', {type: 'button', class: 'copy', dataset: {lang}, lang: document.documentElement.lang,
+      text: t(`card.copy_${lang}`)}));
   const item = el('li', {class: 'card', tabindex: '-1', dataset: {index: String(index)}},
     el('p', {class: 'confidence', text: `${Math.round(card.confidence * 100)} % · ${card.topic}`}),
-    el('div', {class: 'sides'}, side('sq', 'Shqip'), side('en', 'English')),
-    el('p', {class: 'sources', text: `Sources: ${card.sources.map((s) => `${s.publisher}, ${s.title}`).join('; ')} · reviewed ${card.reviewed}`
-      + (card.review_note ? ` · review note: ${card.review_note}` : '')}));
+    el('div', {class: 'sides'}, side('sq', t('side.sq')), side('en', t('side.en'))),
+    el('p', {class: 'sources', text: t('card.sources', {sources: card.sources.map((s) => `${s.publisher}, ${s.title}`).join('; '),
+      date: card.reviewed}) + (card.review_note ? t('card.review_note', {note: card.review_note}) : '')}));
   item.addEventListener('click', async (event) => {
     const button = event.target.closest('button.copy');
     if (!button) return;
@@ -78,7 +87,7 @@ async function copy(text, button) {
     await navigator.clipboard.writeText(text);
     if (button) {
       const label = button.textContent;
-      button.textContent = 'Copied';
+      button.textContent = t('card.copied');
       setTimeout(() => { button.textContent = label; }, 1200);
     }
     return true;
@@ -90,10 +99,10 @@ async function copy(text, button) {
 function dangerBox(container, result) {
   container.replaceChildren();
   if (!result.emergency) return;
-  container.append(el('p', {class: 'danger-flag', text: `Danger signals: ${result.signals.join(', ')}`}),
+  container.append(el('p', {class: 'danger-flag', text: t('card.signals', {signals: result.signals.join(', ')})}),
     el('div', {class: 'sides'},
-      el('div', {class: 'side', lang: 'sq'}, el('h4', {text: 'Hapat e urgjencës'}), el('p', {class: 'pre', text: result.emergency.sq})),
-      el('div', {class: 'side', lang: 'en'}, el('h4', {text: 'Emergency steps'}), el('p', {class: 'pre', text: result.emergency.en}))));
+      el('div', {class: 'side', lang: 'sq'}, el('h4', {text: t('side.emergency_sq')}), el('p', {class: 'pre', text: result.emergency.sq})),
+      el('div', {class: 'side', lang: 'en'}, el('h4', {text: t('side.emergency_en')}), el('p', {class: 'pre', text: result.emergency.en}))));
 }
 
 // -- script aid ---------------------------------------------------------------------------------
@@ -132,8 +141,8 @@ function scriptAid() {
     document.getElementById('aid-note').textContent = `${result.note.en} / ${result.note.sq}`;
     document.getElementById('aid-steps').replaceChildren(...result.referral_steps.map((step) =>
       el('li', {}, el('p', {lang: 'sq', text: step.sq}), el('p', {lang: 'en', text: step.en}))));
-    document.getElementById('aid-sources').textContent = 'Sources: ' + result.screening_sources
-      .map((s) => `${s.publisher}, “${s.title}” (${s.url}, read ${s.accessed})`).join('; ');
+    document.getElementById('aid-sources').textContent = t('card.screening_sources', {sources: result.screening_sources
+      .map((s) => `${s.publisher}, “${s.title}” (${s.url}, ${t('aid.read', {date: s.accessed})})`).join('; ')});
     showReferral(result);
   };
 
@@ -144,8 +153,8 @@ function scriptAid() {
 
   const show = (result) => {
     last = result;
-    const names = {sq: 'Albanian (shqip)', en: 'English'};
-    document.getElementById('aid-language').textContent = result.language ? `Language: ${names[result.language]}` : '';
+    document.getElementById('aid-language').textContent = result.language
+      ? t('aid.detected_language', {language: t(`language.${result.language}`)}) : '';
     dangerBox(document.getElementById('aid-danger'), result);
     document.getElementById('aid-danger-box').classList.toggle('alarm', !!result.emergency);
     cards.replaceChildren(...result.cards.map(cardItem));
@@ -163,7 +172,7 @@ function scriptAid() {
     const query = new URLSearchParams({q: box.value, place: place.value});
     const reply = await api('GET', `/api/aid?${query}`);
     if (ask !== asked) return; // a newer lookup is under way
-    if (!reply.ok) { say('aid-status', reply.data.error || 'The lookup failed.', true); return; }
+    if (!reply.ok) { say('aid-status', reply.data.error || t('aid.lookup_failed'), true); return; }
     say('aid-status', '');
     show(reply.data);
   };
@@ -179,7 +188,7 @@ function scriptAid() {
       if (!item || !last) return;
       const lang = last.language === 'en' ? 'en' : 'sq';
       const done = await copy(item.copyText(lang));
-      say('aid-status', done ? `Copied the ${lang === 'sq' ? 'Albanian' : 'English'} answer.` : 'Copying failed.', !done);
+      say('aid-status', done ? t(`aid.copied_${lang}`) : t('aid.copy_failed'), !done);
     }
   });
 
@@ -188,7 +197,7 @@ function scriptAid() {
     const form = event.target;
     const reply = await api('POST', '/api/outcome', {topic: form.topic.value, language: form.language.value,
       referred_to: form.referred_to.value});
-    say('out-status', reply.ok ? 'Outcome recorded.' : reply.data.error, !reply.ok);
+    say('out-status', reply.ok ? t('aid.recorded') : reply.data.error, !reply.ok);
     if (reply.ok) form.reset();
   });
   box.focus();
@@ -197,21 +206,23 @@ function scriptAid() {
 
 // -- queue --------------------------------------------------------------------------------------
 
+const stateLabel = (item) => t(`state.${item.state}`, {name: item.held_by || ''});
+
 function queuePage() {
   const rows = document.getElementById('queue-rows');
   const refresh = async () => {
     const reply = await api('GET', '/api/queue');
-    if (!reply.ok) { say('queue-status', reply.data.error || 'The queue cannot be read.', true); return; }
+    if (!reply.ok) { say('queue-status', reply.data.error || t('queue.unreadable'), true); return; }
     const items = reply.data.items;
-    say('queue-status', items.length ? `${items.length} conversation(s)` : 'Nobody is waiting.');
+    say('queue-status', items.length ? t('queue.count', {n: items.length}) : t('queue.empty'));
     rows.replaceChildren(...items.map((item) => el('tr', {class: item.danger ? 'danger' : '', dataset: {handoff: item.handoff_id}},
-      el('td', {text: item.danger ? 'DANGER' : ''}),
+      el('td', {text: item.danger ? t('queue.danger_flag') : ''}),
       el('td', {text: minutes(item.waiting_seconds)}),
       el('td', {text: item.language}),
       el('td', {text: item.channel}),
-      el('td', {text: item.topic || '—'}),
-      el('td', {text: item.state === 'held' ? `held by ${item.held_by}` : item.state}),
-      el('td', {}, el('a', {href: `/handoff/${encodeURIComponent(item.handoff_id)}`, text: 'Open'})))));
+      el('td', {text: item.topic || t('common.none')}),
+      el('td', {text: stateLabel(item), dataset: {state: item.state}}),
+      el('td', {}, el('a', {href: `/handoff/${encodeURIComponent(item.handoff_id)}`, text: t('queue.open')})))));
   };
   refresh();
   setInterval(refresh, 2000);
@@ -234,10 +245,10 @@ function conversationPage() {
   const limitNote = () => {
     const count = text.value.length;
     document.getElementById('conv-limit').textContent = limit
-      ? `(${count} / ${limit} characters on this channel)` : `(${count} characters; the channel's limit is checked when sent)`;
+      ? t('conv.limit', {count, limit}) : t('conv.no_limit', {count});
   };
   const controls = (item) => {
-    const operator = document.querySelector('.who')?.textContent.split(' ')[0];
+    const operator = document.querySelector('.who')?.dataset.operator;
     mine = !!item && item.state === 'held' && item.held_by === operator;
     document.getElementById('conv-take').disabled = !item || item.state !== 'waiting';
     document.getElementById('conv-release').disabled = !mine;
@@ -253,14 +264,14 @@ function conversationPage() {
     const {item, suggestions} = reply.data;
     if (item) {
       if (item.reply_limit) limit = item.reply_limit;
-      document.getElementById('conv-meta').textContent = `${item.danger ? 'DANGER · ' : ''}${item.language} · ${item.channel}`
-        + ` · ${item.topic || 'no topic'} · ${item.state}${item.held_by ? ` by ${item.held_by}` : ''}`;
+      document.getElementById('conv-meta').textContent = `${item.danger ? `${t('queue.danger_flag')} · ` : ''}`
+        + `${item.language} · ${item.channel} · ${item.topic || t('conv.no_topic')} · ${stateLabel(item)}`;
     }
     const key = JSON.stringify(reply.data.turns);
     if (key !== shown) {
       shown = key;
       turns.replaceChildren(...reply.data.turns.map((turn) => el('li', {class: `turn ${turn.who}`},
-        el('span', {class: 'who-label', text: turn.who}), el('p', {text: turn.text}))));
+        el('span', {class: 'who-label', dataset: {who: turn.who}, text: t(`who.${turn.who}`)}), el('p', {text: turn.text}))));
       turns.scrollTop = turns.scrollHeight; // the newest message in view, as in a chat
       if (suggestions) {
         dangerBox(document.getElementById('conv-danger'), suggestions);
@@ -280,9 +291,9 @@ function conversationPage() {
     say('conv-status', reply.ok ? done : reply.data.error, !reply.ok);
     if (!finished) await refresh();
   };
-  document.getElementById('conv-take').addEventListener('click', () => act('take', 'You hold this conversation: the assistant is silent until you release it.'));
-  document.getElementById('conv-release').addEventListener('click', () => act('release', 'Released: the assistant answers again.', true));
-  document.getElementById('conv-close').addEventListener('click', () => act('close', 'Closed.', true));
+  document.getElementById('conv-take').addEventListener('click', () => act('take', t('conv.taken')));
+  document.getElementById('conv-release').addEventListener('click', () => act('release', t('conv.released'), true));
+  document.getElementById('conv-close').addEventListener('click', () => act('close', t('conv.closed'), true));
   text.addEventListener('input', () => { pendingKey = null; limitNote(); });
   document.getElementById('conv-reply').addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -295,7 +306,7 @@ function conversationPage() {
     if (reply.ok) {
       text.value = '';
       pendingKey = null;
-      say('conv-status', 'Sent.');
+      say('conv-status', t('conv.sent'));
     } else {
       if (reply.data.limit) limit = reply.data.limit;
       say('conv-status', reply.data.error, true);
