@@ -27,7 +27,7 @@ from e2e_support import ROOT, language_of
 from PIL import Image
 from web_support import AXE_JS, CHROMIUM, CHROMIUM_ARGS, WebServers, build_widget
 
-from bot import conversations
+from bot import conversations, sessions
 from bot.channels.guard import MAX_CHARS, _domain
 from bot.emergency_reply import PHRASES, numbers_for
 from bot.knowledge.model import Snapshot
@@ -356,6 +356,7 @@ def test_keyboard_only_albanian_conversation_over_socketio(desktop: Widget) -> N
     stored = desktop.session()
     assert ALBANIAN_QUESTION in stored["hlw.log"]
     session_id = stored["hlw.session"]
+    assert sessions.valid(session_id, stored["hlw.token"]), "the server issued the session and its token"
 
     page.reload()
     desktop.panel.wait_for(state="visible")
