@@ -250,7 +250,7 @@ def test_every_message_of_a_batched_delivery_is_answered(servers: Servers, fake:
                                                 messenger.event(two, {"mid": f"m_{new_id()}", "text": DANGER})))
     for sender in (one, two):
         assert replies(fake, messenger, sender, servers=servers, turns=1)
-    assert user_texts(servers, client, two) == [DANGER]
+    assert user_texts(servers, messenger, two) == [DANGER]
 
 
 def test_whatsapp_answers_nothing_outside_the_24_hour_window(servers: Servers, fake: FakeProviders) -> None:
@@ -281,7 +281,7 @@ def test_an_sms_reply_is_short_and_a_number_not_offered_is_text(servers: Servers
     post(servers, twilio, twilio.text(sender, "7", new_id()))
     sent = replies(fake, twilio, sender, servers=servers, turns=1)
     assert all(len(s.text) <= 480 for s in sent)
-    assert user_texts(servers, client, sender) == ["7"]  # no options were offered: "7" stays text
+    assert user_texts(servers, twilio, sender) == ["7"]  # no options were offered: "7" stays text
 
 
 def test_the_servers_logged_no_error_or_traceback(servers: Servers) -> None:
