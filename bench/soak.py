@@ -59,7 +59,7 @@ async def conversation(session: aiohttp.ClientSession, url: str, until: float, p
 def stored_user_messages(tracker_db: Path, senders: list[str]) -> dict[str, int]:
     with sqlite3.connect(tracker_db) as db:
         return {s: db.execute("select count(*) from events where sender_id = ? and type_name = 'user'",
-                              (hash_sender(s),)).fetchone()[0] for s in senders}
+                              (hash_sender(s, "rest"),)).fetchone()[0] for s in senders}
 
 
 async def main_async(args: argparse.Namespace) -> int:

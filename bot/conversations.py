@@ -12,7 +12,7 @@ conversation on request.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +23,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import settings
 from bot.handoff import HandoffStore
-from bot.privacy import hash_sender
+from bot.privacy import hash_sender, keyed_hash
 
 ROOT = Path(__file__).resolve().parents[1]
 ENDPOINTS = ROOT / "endpoints.yml"  # what scripts/run.sh gives Rasa; HELPLINE_ENDPOINTS overrides
 DAY = 86_400.0
+# Every channel of credentials.yml that stores conversations (each is its own namespace of sender
+# ids, bot/privacy.py); tests/test_conversations.py keeps the two equal.
+CHANNELS = ("rest", "socketio", "viber", "whatsapp", "messenger", "telegram", "twilio")
 
 # The columns of Rasa's SQLTrackerStore that retention needs (rasa/core/tracker_store.py).
 _metadata = MetaData()
@@ -100,12 +103,22 @@ def purge_older_than(days: float, url: str | None = None, now: float | None = No
     return len(senders)
 
 
-def delete_conversation(sender_id: str, url: str | None = None) -> int:
+def stored_ids(sender_id: str, channels: Sequence[str] | None = None) -> list[str]:
+    """The ids a sender's conversations are stored under on `channels`; None: on every channel,
+    and as conversations were stored before each channel had its own (the id itself, then its
+    hash without the channel), so a request to delete also reaches those."""
+    if channels is not None:
+        return [hash_sender(sender_id, channel) for channel in channels]
+    return [sender_id, keyed_hash(sender_id), *(hash_sender(sender_id, channel) for channel in CHANNELS)]
+
+
+def delete_conversation(sender_id: str, url: str | None = None, channels: Sequence[str] | None = None) -> int:
     """Deletes every stored event of one sender (given as the channel's sender id, which is
-    stored hashed); returns the number of events removed. Its live handoffs are closed first
-    and their addresses dropped, so an operator writing to it is told it is gone."""
-    stored_as = (sender_id, hash_sender(sender_id))
-    HandoffStore().forget(list(stored_as))
+    stored hashed) on `channels` (None: all); returns the number of events removed. Its live
+    handoffs are closed first and their addresses dropped, so an operator writing to it is told
+    it is gone."""
+    stored_as = stored_ids(sender_id, channels)
+    HandoffStore().forget(stored_as)
     engine = _engine(url)
     with engine.begin() as connection:
         if not engine.dialect.has_table(connection, "events"):
@@ -139,7 +152,12 @@ def purge(older_than: float = typer.Option(30, help="Days since a conversation's
 
 
 @app.command("delete")
-def delete_one(sender_id: str, url: str = URL_OPTION) -> None:
-    """Delete one person's conversation (by sender id)."""
-    count = _or_exit(lambda: delete_conversation(sender_id, url or None))
+def delete_one(sender_id: str, url: str = URL_OPTION,
+               channel: str = typer.Option("", help=f"Only this channel's ({', '.join(CHANNELS)}); "
+                                                    "default: the sender's conversations on every channel.")) -> None:
+    """Delete one person's conversation (by sender id: a phone number, a chat id, a session id)."""
+    if channel and channel not in CHANNELS:
+        typer.echo(f"error: unknown channel {channel!r}; one of {', '.join(CHANNELS)}", err=True)
+        raise typer.Exit(2)
+    count = _or_exit(lambda: delete_conversation(sender_id, url or None, [channel] if channel else None))
     typer.echo(f"deleted {count} event(s) of {sender_id}")

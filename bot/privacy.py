@@ -4,20 +4,19 @@ The channel guard applies `redact()` to every incoming message, so phone numbers
 addresses, passport and ID numbers and IBANs never reach the NLU, the tracker store or the
 logs. The assistant never needs them: it answers with facts, not with the user's details.
 Short numbers (112, 116 006, a year, "3 months") are left alone. Sender ids are stored only
-as keyed hashes (`hash_sender`).
+as keyed hashes, one namespace per channel (`hash_sender`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
-import secrets
 from collections.abc import Callable
 from functools import lru_cache
 
 from bot import settings
+from bot.keys import file_key
 
 # Order matters: IBANs and e-mails contain what would otherwise look like IDs or phones.
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -61,24 +60,21 @@ KEY_FILE = settings.SENDER_KEY_FILE
 @lru_cache(maxsize=1)
 def _sender_key() -> bytes:
     """HELPLINE_SENDER_KEY, or a random key kept in var/sender.key (made on first use)."""
-    configured = settings.sender_key()
-    if configured:
-        return configured.encode()
-    KEY_FILE.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:  # only the first process creates it, readable by its owner only
-        descriptor = os.open(KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(secrets.token_hex(32).encode())
-    except FileExistsError:
-        KEY_FILE.chmod(0o600)  # one made before this rule
-    return KEY_FILE.read_bytes().strip()
+    return file_key(settings.sender_key(), KEY_FILE)
 
 
-def hash_sender(sender_id: str) -> str:
-    """The id a conversation is stored under: a keyed hash, so the store holds no phone number,
-    Messenger id or session id that could identify the person."""
-    digest = hmac.new(_sender_key(), sender_id.encode(), hashlib.sha256).hexdigest()
+def keyed_hash(text: str) -> str:
+    """A keyed hash of `text` under the sender key: what is stored instead of an identifier."""
+    digest = hmac.new(_sender_key(), text.encode(), hashlib.sha256).hexdigest()
     return f"h-{digest[:40]}"
+
+
+def hash_sender(sender_id: str, channel: str) -> str:
+    """The id a conversation is stored under: a keyed hash, so the store holds no phone number,
+    Messenger id or session id that could identify the person. The channel is part of it, so the
+    same id on two channels (a REST sender equal to a web session's id, a number on WhatsApp and
+    on SMS) is two conversations: nobody writes into another channel's conversation by its id."""
+    return keyed_hash(f"{channel}\x1f{sender_id}")
 
 
 def purpose_key(purpose: str) -> bytes:

@@ -95,6 +95,22 @@ def sender_key() -> str:
 SENDER_KEY_FILE = VAR / "sender.key"
 
 
+def session_key() -> str:
+    """HELPLINE_SESSION_KEY, the key web chat session tokens are signed with (bot/sessions.py);
+    empty: a file under var/, like the sender key. Replicas must share it."""
+    return get("HELPLINE_SESSION_KEY")
+
+
+SESSION_KEY_FILE = VAR / "session.key"
+
+
+def session_days() -> int:
+    """HELPLINE_SESSION_DAYS: how long a web chat session's token is honoured after it was issued;
+    the default is the retention (`helpline conversations purge --older-than 30`), so a token
+    never outlives the conversation it opens."""
+    return get_int("HELPLINE_SESSION_DAYS", 30)
+
+
 # --- live handoff (bot/handoff.py, bot/channels/operator.py, the operator console) ---------------
 
 CONSOLE_TOKEN_FILE = VAR / "console.token"  # scripts/run.sh writes one (mode 0600) when unset

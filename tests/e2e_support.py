@@ -8,6 +8,7 @@ assertions say what was sent, what came back and what the servers logged meanwhi
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import socketio
 import sqlalchemy
 
 from bot.privacy import hash_sender
@@ -237,16 +239,16 @@ class Servers:
         return cls(workdir, tracker_url=url, extra_endpoints=(
             f"tracker_store:\n  type: bot.tracker_store.HelplineTrackerStore\n  url: {json.dumps(url)}\n"))
 
-    def stored_events(self, sender: str) -> list[tuple[str, str]]:
+    def stored_events(self, sender: str, channel: str = "rest") -> list[tuple[str, str]]:
         """(type, JSON data) of every event the tracker store holds for the channel's `sender`
-        (stored under its keyed hash), in order."""
+        (stored under its keyed hash, bot/privacy.py), in order."""
         assert self.tracker_url, "these servers have no tracker store"
         engine = sqlalchemy.create_engine(self.tracker_url, poolclass=sqlalchemy.pool.NullPool)
         try:
             with engine.connect() as connection:
                 return [(row[0], row[1]) for row in connection.execute(sqlalchemy.text(
                     "select type_name, data from events where sender_id = :s order by id"),
-                    {"s": hash_sender(sender)})]
+                    {"s": hash_sender(sender, channel)})]
         finally:
             engine.dispose()
 
@@ -410,3 +412,52 @@ class Conversation:
         self.check(found == language, turn,
                    f"expected a reply in {LANGUAGE_NAMES[language]}, it reads as "
                    f"{LANGUAGE_NAMES.get(found or '', 'neither language')}")
+
+
+class SocketChat:
+    """One real socket.io client (python-socketio) talking to Rasa as the web widget does:
+    `session_request`, the server's `session_confirm` {session_id, token}, then `user_uttered`."""
+
+    def __init__(self, servers: Servers) -> None:
+        self.servers = servers
+        self.client = socketio.AsyncClient(reconnection=False)
+        self.received: list[dict[str, Any]] = []
+        self.errors: list[Any] = []
+        self.confirmed: list[dict[str, Any]] = []
+        self.client.on("bot_uttered", self.received.append)
+        self.client.on("error", self.errors.append)
+        self.client.on("session_confirm", self.confirmed.append)
+
+    @property
+    def session_id(self) -> str:
+        return str(self.confirmed[-1]["session_id"])
+
+    @property
+    def token(self) -> str:
+        return str(self.confirmed[-1]["token"])
+
+    async def open(self, request: Any = None, timeout: float = 30.0) -> dict[str, Any]:
+        """Connects (unless connected) and asks for a session: `request` is the event's payload
+        (default {}: a new one); returns the server's confirmation."""
+        if not self.client.connected:
+            await self.client.connect(self.servers.url, socketio_path="/socket.io", transports=["polling"])
+        before = len(self.confirmed)
+        await self.client.emit("session_request", {} if request is None else request)
+        deadline = time.monotonic() + timeout
+        while len(self.confirmed) == before and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert len(self.confirmed) > before, f"no session_confirm for {request!r}; errors {self.errors}"
+        return self.confirmed[-1]
+
+    async def say(self, text: str, session_id: str | None = None) -> None:
+        await self.client.emit("user_uttered", {"message": text, "session_id": session_id or self.session_id})
+
+    async def texts(self, count: int, timeout: float = 60.0) -> list[str]:
+        """The texts received so far, once there are `count` (or the timeout passed)."""
+        deadline = time.monotonic() + timeout
+        while len(self.received) < count and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        return [m.get("text") or "" for m in self.received]
+
+    async def close(self) -> None:
+        await self.client.disconnect()

@@ -91,16 +91,16 @@ def replies(fake: FakeProviders, client: Client, sender: str, at_least: int = 1,
     `servers`, first waits until Rasa has stored `turns` finished turns of the conversation (it
     stores a turn after its replies were sent), so a slow turn is not taken for a finished one."""
     deadline = time.monotonic() + timeout
-    while servers and turns and time.monotonic() < deadline and finished_turns(servers, sender) < turns:
+    while servers and turns and time.monotonic() < deadline and finished_turns(servers, client, sender) < turns:
         time.sleep(0.2)
     records = fake.wait(client.to(sender), at_least=at_least, timeout=max(deadline - time.monotonic(), 1.0))
     return [s for r in records if not r.refused and (s := client.sent(r)) is not None]
 
 
-def finished_turns(servers: Servers, sender: str) -> int:
+def finished_turns(servers: Servers, client: Client, sender: str) -> int:
     """User messages of the conversation followed, later, by Rasa listening again."""
     done, pending = 0, False
-    for kind, data in servers.stored_events(sender):
+    for kind, data in servers.stored_events(sender, client.name):
         if kind == "user":
             pending = True
         elif kind == "action" and pending and json.loads(data).get("name") == "action_listen":
@@ -108,8 +108,9 @@ def finished_turns(servers: Servers, sender: str) -> int:
     return done
 
 
-def user_texts(servers: Servers, sender: str) -> list[str]:
-    return [json.loads(data).get("text") for kind, data in servers.stored_events(sender) if kind == "user"]
+def user_texts(servers: Servers, client: Client, sender: str) -> list[str]:
+    return [json.loads(data).get("text") for kind, data in servers.stored_events(sender, client.name)
+            if kind == "user"]
 
 
 def seen_rows(servers: Servers) -> int:
@@ -133,7 +134,7 @@ def test_an_albanian_message_gets_an_albanian_answer(servers: Servers, fake: Fak
     assert sent, f"nothing was delivered to the {client.name} fake"
     assert language_of(joined(sent)) == "sq", joined(sent)
     assert "](tel:" not in joined(sent)  # the widget's tap-to-call marks are not shown as Markdown
-    assert user_texts(servers, sender) == [QUESTION]
+    assert user_texts(servers, client, sender) == [QUESTION]
 
 
 def test_a_danger_message_gets_the_emergency_numbers_first(servers: Servers, fake: FakeProviders,
@@ -160,7 +161,7 @@ def test_a_button_tap_arrives_as_its_payload(servers: Servers, fake: FakeProvide
         post(servers, client, client.tap(sender, offered.payloads[1], offered.titles[1], new_id()))
     after = replies(fake, client, sender, at_least=len(greeting) + 1, servers=servers, turns=2)
     assert len(after) > len(greeting)
-    tapped = user_texts(servers, sender)[-1]
+    tapped = user_texts(servers, client, sender)[-1]
     assert tapped.startswith("/choose_topic{"), tapped  # the second topic, as a payload the guard accepts
     if client.name == "telegram":
         answered = fake.to(lambda r: r.path.endswith("/answerCallbackQuery"))
@@ -176,7 +177,7 @@ def test_the_same_webhook_twice_gives_one_reply(servers: Servers, fake: FakeProv
     fake.wait(client.to(sender), quiet=NOTHING_WAIT)  # time for a second turn to show, were there one
     texts = [s.text for s in sent]
     assert len(texts) == len(set(texts)), texts
-    assert user_texts(servers, sender) == [QUESTION]
+    assert user_texts(servers, client, sender) == [QUESTION]
 
 
 @pytest.mark.parametrize("attack", ["unsigned", "forged"])
@@ -189,7 +190,7 @@ def test_a_missing_or_wrong_signature_is_refused_and_nothing_is_kept(
     assert answer.status_code == (401 if attack == "unsigned" else 403)
     assert QUESTION not in answer.text
     assert fake.wait(client.to(sender), timeout=NOTHING_WAIT) == []
-    assert servers.stored_events(sender) == []
+    assert servers.stored_events(sender, client.name) == []
     assert seen_rows(servers) == before
 
 
@@ -221,7 +222,7 @@ def test_a_picture_or_voice_message_gets_the_numbers_and_a_word_on_text(
     assert len(sent) == 1
     assert "vetëm mesazhe me shkrim" in sent[0].text
     assert "112" in sent[0].text and "116 006" in sent[0].text
-    assert servers.stored_events(sender) == []  # nothing for Rasa to keep
+    assert servers.stored_events(sender, client.name) == []  # nothing for Rasa to keep
 
 
 def test_a_non_text_answer_follows_the_conversations_language(servers: Servers, fake: FakeProviders) -> None:
@@ -249,7 +250,7 @@ def test_every_message_of_a_batched_delivery_is_answered(servers: Servers, fake:
                                                 messenger.event(two, {"mid": f"m_{new_id()}", "text": DANGER})))
     for sender in (one, two):
         assert replies(fake, messenger, sender, servers=servers, turns=1)
-    assert user_texts(servers, two) == [DANGER]
+    assert user_texts(servers, messenger, two) == [DANGER]
 
 
 def test_whatsapp_answers_nothing_outside_the_24_hour_window(servers: Servers, fake: FakeProviders) -> None:
@@ -280,7 +281,7 @@ def test_an_sms_reply_is_short_and_a_number_not_offered_is_text(servers: Servers
     post(servers, twilio, twilio.text(sender, "7", new_id()))
     sent = replies(fake, twilio, sender, servers=servers, turns=1)
     assert all(len(s.text) <= 480 for s in sent)
-    assert user_texts(servers, sender) == ["7"]  # no options were offered: "7" stays text
+    assert user_texts(servers, twilio, sender) == ["7"]  # no options were offered: "7" stays text
 
 
 def test_the_servers_logged_no_error_or_traceback(servers: Servers) -> None:

@@ -17,7 +17,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 from sqlalchemy.engine import make_url
 
-from bot.conversations import DAY, delete_conversation, purge_older_than
+from bot.conversations import CHANNELS, DAY, delete_conversation, purge_older_than
+from bot.privacy import hash_sender, keyed_hash
 from bot.tracker_store import HelplineTrackerStore
 
 
@@ -52,6 +53,33 @@ async def test_delete_removes_one_senders_events(database_url: str) -> None:
     assert delete_conversation("ana", url) == 2
     assert (await store.retrieve("ana")) is None
     assert (await store.retrieve("ben")) is not None
+
+
+async def test_delete_reaches_every_channel_or_only_the_one_named(database_url: str) -> None:
+    store, url = _store(database_url)
+    for stored_as in (hash_sender("355691234567", "whatsapp"), hash_sender("355691234567", "twilio"),
+                      keyed_hash("355691234567"), hash_sender("ben", "whatsapp")):  # the last: before channels
+        await _save(store, stored_as, age_days=0)
+    assert delete_conversation("355691234567", url, ["twilio"]) == 2
+    assert await store.retrieve(hash_sender("355691234567", "whatsapp")) is not None
+    assert delete_conversation("355691234567", url) == 4  # WhatsApp's and the one stored before channels
+    assert await store.retrieve(keyed_hash("355691234567")) is None
+    assert await store.retrieve(hash_sender("ben", "whatsapp")) is not None
+
+
+def test_the_channels_deleted_are_the_channels_configured() -> None:
+    import importlib
+
+    import yaml
+
+    from bot import settings
+
+    credentials = yaml.safe_load((settings.ROOT / "credentials.yml").read_text(encoding="utf-8"))
+    names = set()
+    for path in credentials:
+        module, _, cls = path.rpartition(".")
+        names.add(getattr(importlib.import_module(module), cls).name())
+    assert set(CHANNELS) == names - {"operator"}  # the console's routes store no conversation
 
 
 def test_an_empty_or_missing_store_is_not_an_error(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 import socketio
-from e2e_support import Conversation, Servers
+from e2e_support import Conversation, Servers, SocketChat
 
 from bot.channels.guard import MAX_CHARS
 from bot.privacy import hash_sender
@@ -83,7 +83,7 @@ def _stored_events(servers: Servers, sender: str | None = None) -> int:
         if sender is None:
             return db.execute("select count(*) from events").fetchone()[0]
         return db.execute("select count(*) from events where sender_id = ?",
-                          (hash_sender(sender),)).fetchone()[0]
+                          (hash_sender(sender, "rest"),)).fetchone()[0]
 
 
 def test_hostile_rest_input_never_gets_a_5xx_and_rejected_input_is_not_stored(
@@ -117,29 +117,21 @@ def test_hostile_socketio_input_keeps_the_server_up(servers: Servers) -> None:
     texts = HOSTILE_TEXTS + _mutations(rng, 60)
 
     async def run() -> list[str]:
-        client = socketio.AsyncClient(reconnection=False)
-        answers: list[str] = []
-        client.on("bot_uttered", lambda data: answers.append(json.dumps(data)))
-        await client.connect(servers.url, socketio_path="/socket.io", transports=["polling"])
-        session = uuid.uuid4().hex
-        await client.emit("session_request", {"session_id": session})
-        await asyncio.sleep(0.5)
+        chat = SocketChat(servers)
+        session = (await chat.open())["session_id"]
         for i, text in enumerate(texts):
             payload: object = {"message": text, "session_id": session} if i % 7 else text
-            await client.emit("user_uttered", payload)
+            await chat.client.emit("user_uttered", payload)
             await asyncio.sleep(0.05)
-        answers.clear()
-        fresh = uuid.uuid4().hex  # a new session: the fuzzed one may be rate-limited
-        await client.emit("session_request", {"session_id": fresh})
-        await asyncio.sleep(0.5)
-        await client.emit("user_uttered", {"message": "sa dite mund te qendroj pa vize ne itali?",
-                                           "session_id": fresh})
+        chat.received.clear()
+        await chat.open()  # a new session: the fuzzed one may be rate-limited
+        await chat.say("sa dite mund te qendroj pa vize ne itali?")
         for _ in range(100):
-            if any("90" in a for a in answers):
+            if any("90" in json.dumps(a) for a in chat.received):
                 break
             await asyncio.sleep(0.2)
-        await client.disconnect()
-        return answers
+        await chat.close()
+        return [json.dumps(a) for a in chat.received]
 
     answers = asyncio.run(run())
     assert any("90" in a for a in answers), f"no answer after the fuzzing: {answers[-3:]}"
@@ -164,7 +156,7 @@ def test_metadata_is_not_stored_except_short_allowed_values(servers: Servers) ->
     path = servers.workdir / "tracker.db"
     with sqlite3.connect(path) as db:
         stored = " ".join(row[0] for row in db.execute(
-            "select data from events where sender_id = ?", (hash_sender("meta-1"),)))
+            "select data from events where sender_id = ?", (hash_sender("meta-1", "rest"),)))
     assert stored and "ana@example.com" not in stored and "123 4567" not in stored and '"x"' not in stored
 
 
@@ -185,25 +177,18 @@ def test_socketio_checks_the_origin_and_answers_malformed_events(servers: Server
         return True
 
     async def errors_and_answers() -> tuple[list[str], list[str]]:
-        client = socketio.AsyncClient(reconnection=False)
-        errors: list[str] = []
-        answers: list[str] = []
-        client.on("error", lambda data: errors.append(json.dumps(data)))
-        client.on("bot_uttered", lambda data: answers.append(json.dumps(data)))
-        await client.connect(servers.url, socketio_path="/socket.io", transports=["polling"])
-        mine, other = uuid.uuid4().hex, uuid.uuid4().hex
+        chat = SocketChat(servers)
+        await chat.client.connect(servers.url, socketio_path="/socket.io", transports=["polling"])
+        other = uuid.uuid4().hex
         for bad in ("text", 5, None, {"session_id": 5}, {"session_id": "../x"}):
-            await client.emit("session_request", bad)
-        await client.emit("session_request", {"session_id": mine})
+            await chat.client.emit("session_request", bad)
+        mine = (await chat.open())["session_id"]
         for bad in ("text", 5, {"message": 5, "session_id": mine}, {"message": "hi", "session_id": other}):
-            await client.emit("user_uttered", bad)  # the last: a session this socket did not join
-        await client.emit("user_uttered", {"message": "Përshëndetje", "session_id": mine})
-        for _ in range(100):
-            if answers:
-                break
-            await asyncio.sleep(0.1)
-        await client.disconnect()
-        return errors, answers
+            await chat.client.emit("user_uttered", bad)  # the last: a session this socket did not join
+        await chat.say("Përshëndetje")
+        await chat.texts(1)
+        await chat.close()
+        return [json.dumps(e) for e in chat.errors], [json.dumps(a) for a in chat.received]
 
     assert asyncio.run(connects(None)) and asyncio.run(connects(ALLOWED_ORIGIN))
     assert not asyncio.run(connects("https://evil.example"))

@@ -11,7 +11,6 @@ import asyncio
 import json
 import random
 import subprocess
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime, timedelta, timezone
@@ -19,9 +18,8 @@ from typing import Any, TypeVar
 
 import pytest
 import requests
-import socketio
 import sqlalchemy
-from e2e_support import VENV_BIN, Conversation, Servers
+from e2e_support import VENV_BIN, Conversation, Servers, SocketChat
 from fake_providers import FakeProviders, TelegramClient
 
 from bot.handoff_client import (
@@ -215,7 +213,7 @@ def _age_conversation(servers: Servers, sender: str, seconds: float) -> None:
     engine = sqlalchemy.create_engine(servers.tracker_url or "", poolclass=sqlalchemy.pool.NullPool)
     with engine.begin() as connection:
         rows = connection.execute(sqlalchemy.text("select id, data from events where sender_id = :s"),
-                                  {"s": hash_sender(sender)}).all()
+                                  {"s": hash_sender(sender, "rest")}).all()
         for row_id, data in rows:
             event = json.loads(data)
             event["timestamp"] -= seconds
@@ -277,46 +275,34 @@ def test_an_operator_writing_after_the_user_deleted_the_conversation_is_told_it_
 # ------------------------------------------------------------------------------ socket.io
 
 
-async def _bot_texts(received: list[dict[str, Any]], count: int, timeout: float = 60.0) -> list[str]:
-    deadline = time.monotonic() + timeout
-    while len(received) < count and time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
-    return [m.get("text") or "" for m in received]
-
-
 def test_a_socketio_user_gets_the_operators_reply_on_the_socket(servers: Servers) -> None:
     reply = "Hello, this is Ben from the helpline. How can I help you?"
 
     async def run(operator: HandoffClient) -> None:
-        user = socketio.AsyncClient(reconnection=False)
-        received: list[dict[str, Any]] = []
-        user.on("bot_uttered", received.append)
-        await user.connect(servers.url, socketio_path="/socket.io", transports=["polling"])
-        session = uuid.uuid4().hex
+        user = SocketChat(servers)
+        await user.open()
         try:
-            await user.emit("session_request", {"session_id": session})
-            await asyncio.sleep(0.5)
             before = {i.handoff_id for i in await operator.queue()}
-            await user.emit("user_uttered", {"message": ASK_EN, "session_id": session})
-            assert any(STARTED["en"] in t for t in await _bot_texts(received, 1)), received
+            await user.say(ASK_EN)
+            assert any(STARTED["en"] in t for t in await user.texts(1)), user.received
             await asyncio.sleep(1.0)  # the whole offer (it may be split at blank lines)
             [item] = [i for i in await operator.queue() if i.handoff_id not in before]
             assert (item.channel, item.language, item.state) == ("socketio", "en", "waiting")
             await operator.take(item.handoff_id, "ben")
-            received.clear()
+            user.received.clear()
             await operator.send(item.handoff_id, "ben", reply)
-            assert await _bot_texts(received, 1, timeout=10) == [reply]
-            await user.emit("user_uttered", {"message": "thank you, I need help", "session_id": session})
+            assert await user.texts(1, timeout=10) == [reply]
+            await user.say("thank you, I need help")
             await asyncio.sleep(QUIET)
-            assert await _bot_texts(received, 1) == [reply]  # held: the assistant stays silent
+            assert await user.texts(1) == [reply]  # held: the assistant stays silent
             history = await operator.history(item.handoff_id)
             assert [t.text for t in history if t.who == "operator"] == [reply]
             await operator.close(item.handoff_id, "ben")
-            received.clear()
-            await user.emit("user_uttered", {"message": QUESTION_EN, "session_id": session})
-            assert any("90" in t for t in await _bot_texts(received, 1)), received
+            user.received.clear()
+            await user.say(QUESTION_EN)
+            assert any("90" in t for t in await user.texts(1)), user.received
         finally:
-            await user.disconnect()
+            await user.close()
 
     console(servers, run)
 

@@ -66,12 +66,21 @@ def test_the_sender_key_file_is_made_readable_by_its_owner_only(tmp_path, monkey
     monkeypatch.setattr(privacy, "KEY_FILE", tmp_path / "var" / "sender.key")
     privacy._sender_key.cache_clear()
     try:
-        first = privacy.hash_sender("ana")
+        first = privacy.hash_sender("ana", "rest")
         assert (tmp_path / "var" / "sender.key").stat().st_mode & 0o777 == 0o600
         privacy._sender_key.cache_clear()
-        assert privacy.hash_sender("ana") == first  # the same key on the next start
+        assert privacy.hash_sender("ana", "rest") == first  # the same key on the next start
         monkeypatch.setenv("HELPLINE_SENDER_KEY", "from-the-environment")
         privacy._sender_key.cache_clear()
-        assert privacy.hash_sender("ana") != first
+        assert privacy.hash_sender("ana", "rest") != first
     finally:
         privacy._sender_key.cache_clear()
+
+
+def test_the_same_sender_id_on_two_channels_is_two_conversations() -> None:
+    from bot import privacy
+
+    session = "0123456789abcdef0123456789abcdef"
+    stored = {privacy.hash_sender(session, channel) for channel in ("rest", "socketio", "telegram", "twilio")}
+    assert len(stored) == 4 and session not in " ".join(stored)
+    assert privacy.hash_sender(session, "rest") == privacy.hash_sender(session, "rest")

@@ -27,7 +27,7 @@ from e2e_support import ROOT, language_of
 from PIL import Image
 from web_support import AXE_JS, CHROMIUM, CHROMIUM_ARGS, WebServers, build_widget
 
-from bot import conversations
+from bot import conversations, sessions
 from bot.channels.guard import MAX_CHARS, _domain
 from bot.emergency_reply import PHRASES, numbers_for
 from bot.knowledge.model import Snapshot
@@ -356,6 +356,7 @@ def test_keyboard_only_albanian_conversation_over_socketio(desktop: Widget) -> N
     stored = desktop.session()
     assert ALBANIAN_QUESTION in stored["hlw.log"]
     session_id = stored["hlw.session"]
+    assert sessions.valid(session_id, stored["hlw.token"]), "the server issued the session and its token"
 
     page.reload()
     desktop.panel.wait_for(state="visible")
@@ -414,6 +415,30 @@ def test_rest_fallback_when_the_socket_cannot_connect(desktop: Widget) -> None:
     assert language_of(" ".join(texts)) == "sq", texts
     assert any(url.endswith("/webhooks/rest/webhook") for url in desktop.requests)
     desktop.assert_private(ALBANIAN_QUESTION)
+
+
+def test_the_rest_fallback_continues_the_socket_session_with_its_token(desktop: Widget) -> None:
+    """A session the server issued over the socket goes on over REST when the socket is down:
+    the request carries the session id and its token, and the server accepts it (with a wrong
+    token it would answer 403 and the message would be marked not sent)."""
+    page = desktop.page
+    desktop.goto()
+    desktop.open()
+    desktop.send(GREETING_SQ)
+    stored = desktop.session()
+    page.route("**/socket.io/**", lambda route: route.abort())
+    page.reload()
+    desktop.panel.wait_for(state="visible")
+    with page.expect_response(lambda r: "/webhooks/rest/webhook" in r.url
+                              and ALBANIAN_QUESTION in (r.request.post_data or "")) as response:
+        texts = desktop.send(ALBANIAN_QUESTION)
+    assert response.value.status == 200
+    assert json.loads(response.value.request.post_data) == {
+        "sender": stored["hlw.session"], "message": ALBANIAN_QUESTION, "token": stored["hlw.token"]}
+    assert language_of(" ".join(texts)) == "sq", texts
+    assert desktop.user_texts() == [GREETING_SQ, ALBANIAN_QUESTION]
+    desktop.assert_private(GREETING_SQ, ALBANIAN_QUESTION)
+    assert stored["hlw.token"] not in desktop.servers.log_text(), "the token reached a server log"
 
 
 def test_links_and_images_are_rendered_safely(desktop: Widget) -> None:

@@ -508,18 +508,19 @@ class MessagingInput(InputChannel):
         """In the conversation's language, else the app's (a provider's hint), else Albanian."""
         if await self.rate_limits.refused(incoming.sender):
             return
-        language = await _conversation_language(agent, incoming.sender) or incoming.language or "sq"
+        conversation = hash_sender(incoming.sender, self.name())
+        language = await _conversation_language(agent, conversation) or incoming.language or "sq"
         note = await self.run_db(_safety_note, language)
         await output.send_text_message(incoming.sender, f"{NON_TEXT[language]}\n\n{note}")
 
 
-async def _conversation_language(agent: Any, sender: str) -> Lang | None:
-    """The `language` slot of the person's conversation, if there is one."""
+async def _conversation_language(agent: Any, conversation: str) -> Lang | None:
+    """The `language` slot of the person's conversation (stored as `conversation`), if there is one."""
     store = getattr(agent, "tracker_store", None)
     if store is None:
         return None
     try:
-        tracker = await store.retrieve(hash_sender(sender))
+        tracker = await store.retrieve(conversation)
     except Exception:  # the language is a nicety; the numbers must still go out
         logger.exception("the conversation's language could not be read")
         return None

@@ -2,7 +2,8 @@
 
 Each channel module wraps Rasa's `on_new_message` with `guard()`, so the same rules hold on the
 web widget, REST and any messaging channel added later:
-- the conversation is stored under a keyed hash of the sender id, never the id itself;
+- the conversation is stored under a keyed hash of the channel and the sender id, never the id
+  itself (a REST message with a web session's token continues that session's conversation);
 - control characters are removed, and personal identifiers (phone numbers, e-mail addresses,
   passport/ID numbers, IBANs) are replaced, so they are never stored or logged (bot/privacy.py);
 - a message over MAX_CHARS gets a short reply (with the emergency numbers) and is not processed;
@@ -145,9 +146,17 @@ class CountingOutput(OutputChannel):
         await self.inner.send_response(self.recipient_id, message)
 
 
-def guard(on_new_message: OnNewMessage, limits: RateLimits | None = None, *, by_address: bool = True) -> OnNewMessage:
+def channel_of(message: UserMessage) -> str:
+    """The namespace a message's conversation is stored in: its channel's (bot/privacy.py)."""
+    return message.input_channel or ""
+
+
+def guard(on_new_message: OnNewMessage, limits: RateLimits | None = None, *, by_address: bool = True,
+          namespace: Callable[[UserMessage], str] = channel_of) -> OnNewMessage:
     """Wraps a channel's message handler with the checks above. `by_address`: the channel sets
-    CLIENT_ADDRESS for each message (REST and socket.io; not the messaging channels' webhooks)."""
+    CLIENT_ADDRESS for each message (REST and socket.io; not the messaging channels' webhooks).
+    `namespace` says whose conversation a message continues (REST may continue a web session's,
+    given its token)."""
     limits = limits or shared_limits()
 
     async def guarded(message: UserMessage) -> Any:
@@ -160,10 +169,11 @@ def guard(on_new_message: OnNewMessage, limits: RateLimits | None = None, *, by_
             await message.output_channel.send_text_message(message.sender_id, refusal_text(raw, refusal))
             return None
         message.text = sanitise(raw, offered_payloads())
+        conversation = namespace(message)  # before the metadata it may read is dropped
         message.metadata = small_metadata(message.metadata)
         sender = str(message.sender_id)
         output = message.output_channel = CountingOutput(message.output_channel, sender)
-        message.sender_id = hash_sender(sender)
+        message.sender_id = hash_sender(sender, conversation)
         try:
             result = await on_new_message(message)
         except Exception:  # whatever failed, the person must not be left unanswered

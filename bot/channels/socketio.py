@@ -5,9 +5,14 @@ Rasa's socketio channel accepts a connection from any web page, and answers a ma
 with silence and an unhandled error in its log. Here:
 - a browser connection is accepted only from the origins Rasa was started with (`--cors`,
   bot/launcher.py records them); a client that sends no Origin (not a browser) is not affected;
-- `session_request` and `user_uttered` must be objects with a session id of the widget's form
-  (32 hex characters) and a string message; anything else gets an `error` event that says what
-  was expected, and nothing is processed or stored;
+- the server issues the session (bot/sessions.py): `session_request` without a valid token for
+  its session id gets a new random id and its token, so knowing an id is not enough to join its
+  room and receive its replies; `session_confirm` carries {"session_id", "token"} (Rasa's
+  webchat reads the id from such an object too), and the client resumes with both;
+- `session_request` must be an object whose `session_id` (if any) has the form of one (32 hex
+  characters) and whose `token` (if any) is a string, `user_uttered` an object with a string
+  message; anything else gets an `error` event that says what was expected, and nothing is
+  processed or stored;
 - a socket sends only for the session it joined with `session_request`;
 - its messages count against the limits of the address it connected from (bot/limits.py);
 - an operator's reply in a live handoff is emitted as `bot_uttered` to the session's room, as
@@ -17,21 +22,22 @@ with silence and an unhandled error in its log. Here:
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 
-from bot import launcher
+from bot import launcher, sessions
 from bot.channels.address import CLIENT_ADDRESS, client_address
 from bot.channels.guard import MAX_CHARS, MAX_MESSAGE_BODY, OnNewMessage, guard
 from bot.channels.relay import Deliverer, relay
 from bot.handoff_client import HandoffError
+from bot.sessions import SESSION_ID
 
 logger = logging.getLogger(__name__)
-SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
-EXPECTED = 'expected {"session_id": "<32 hex characters>", "message": "<text>"} after a session_request'
+EXPECTED = 'expected {"session_id": "<the confirmed session id>", "message": "<text>"} after a session_request'
+EXPECTED_SESSION = ('expected {} for a new session, or {"session_id": "<32 hex characters>", "token": "<its token>"} '
+                    'to resume one')
 
 
 def origin_allowed(origin: str | None, allowed: list[str] | None) -> bool:
@@ -51,12 +57,25 @@ def peer_address(environ: dict[str, Any]) -> str:
     return client_address(peer, [forwarded] if forwarded else [])
 
 
+def requested_session(data: Any) -> tuple[str | None, str | None] | None:
+    """The (session id, token) a `session_request` offers, either may be None (a new session);
+    None when the event is malformed."""
+    if not isinstance(data, dict):
+        return None
+    session_id, token = data.get("session_id"), data.get("token")
+    if session_id is not None and not (isinstance(session_id, str) and SESSION_ID.match(session_id)):
+        return None
+    if token is not None and not isinstance(token, str):
+        return None
+    return session_id, token
+
+
 class HardenedSocketIOInput(SocketIOInput):
     """Rasa's socketio channel; every message passes the same guard as on REST."""
 
     @classmethod
     def name(cls) -> str:
-        return "socketio"
+        return sessions.CHANNEL
 
     def blueprint(self, on_new_message: OnNewMessage) -> Any:
         handle = guard(on_new_message)
@@ -64,7 +83,7 @@ class HardenedSocketIOInput(SocketIOInput):
         sio = self.sio
         assert sio is not None  # set by Rasa's blueprint()
         sio.eio.max_http_buffer_size = MAX_MESSAGE_BODY  # engine.io's default is 1 MB
-        joined: dict[str, str] = {}  # socket id -> the session it asked for
+        joined: dict[str, str] = {}  # socket id -> the session confirmed to it
         addresses: dict[str, str] = {}  # socket id -> the client's address when it connected
 
         async def refuse(sid: str, reason: str) -> None:
@@ -82,15 +101,17 @@ class HardenedSocketIOInput(SocketIOInput):
             addresses.pop(sid, None)
 
         async def session_request(sid: str, data: Any = None) -> None:
-            session = data.get("session_id") if isinstance(data, dict) else None
-            if not isinstance(session, str) or not SESSION_ID.match(session):
-                await refuse(sid, 'expected {"session_id": "<32 hex characters>"}')
+            asked = requested_session(data)
+            if asked is None:
+                await refuse(sid, EXPECTED_SESSION)
                 return
-            for room in [r for r in sio.rooms(sid, namespace=self.namespace) if r not in (sid, session)]:
+            session = sessions.resume(*asked)  # a new one unless the token proves it
+            for room in [r for r in sio.rooms(sid, namespace=self.namespace) if r != sid]:
                 sio.leave_room(sid, room, namespace=self.namespace)
-            sio.enter_room(sid, session, namespace=self.namespace)
-            joined[sid] = session
-            await sio.emit("session_confirm", session, room=sid)
+            sio.enter_room(sid, session.session_id, namespace=self.namespace)
+            joined[sid] = session.session_id
+            await sio.emit("session_confirm", {"session_id": session.session_id, "token": session.token},
+                           room=sid)
 
         async def user_uttered(sid: str, data: Any = None) -> None:
             session = data.get("session_id") if isinstance(data, dict) else None

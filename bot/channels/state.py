@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.database import engine_for
 from bot.knowledge.store import database_url
-from bot.privacy import hash_sender
+from bot.privacy import keyed_hash
 
 SEEN_TTL = 7 * 24 * 3600.0  # WhatsApp retries for days; Viber for an hour; Meta until it gives up
 CHOICE_TTL = 2 * 24 * 3600.0  # a button older than this answers as if never offered
@@ -39,7 +39,7 @@ CHOICES = Table("channel_choices", _metadata,
 
 def _key(*parts: str) -> str:
     """A keyed hash of the parts: the tables never hold a provider id or a sender id."""
-    return hash_sender("\x1f".join(parts))
+    return keyed_hash("\x1f".join(parts))
 
 
 class ChannelState:

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
+from bot import sessions
 from bot import settings as config
 from bot.answers import CHOOSE_TOPIC_INTENT
 from bot.conversations import delete_conversation
@@ -59,7 +60,6 @@ CONTENT_TYPES = {
 }
 
 logger = logging.getLogger("helpline.web")
-SESSION_ID = re.compile(r"^[0-9a-f]{16,64}$")
 
 
 @dataclass(frozen=True)
@@ -213,17 +213,22 @@ def create_app(settings: Settings) -> web.Application:
     async def forget(request: web.Request) -> web.StreamResponse:
         """"Delete my conversation": removes the session's events from the tracker store.
 
-        The body is JSON sent as text/plain (a simple request, so no CORS preflight); the
-        session id is the random one the widget keeps in sessionStorage.
+        The body is JSON sent as text/plain (a simple request, so no CORS preflight):
+        {"session_id", "token"}, the session the server issued to the widget (bot/sessions.py);
+        without its token nobody can delete a conversation by knowing its id.
         """
         try:
-            session_id = json.loads(await request.text()).get("session_id")
-        except (ValueError, AttributeError):
-            session_id = None
-        if not isinstance(session_id, str) or not SESSION_ID.match(session_id):
-            raise web.HTTPBadRequest(text="expected {\"session_id\": \"<hex>\"}")
+            body = json.loads(await request.text())
+        except ValueError:
+            body = None
+        session_id = body.get("session_id") if isinstance(body, dict) else None
+        token = body.get("token") if isinstance(body, dict) else None
+        if not isinstance(session_id, str) or not isinstance(token, str):
+            raise web.HTTPBadRequest(text='expected {"session_id": "<hex>", "token": "<its token>"}')
+        if not sessions.valid(session_id, token):
+            raise web.HTTPForbidden(text="the token is not this session's, or it expired")
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, delete_conversation, session_id)
+        await loop.run_in_executor(None, delete_conversation, session_id, None, [sessions.CHANNEL])
         return web.Response(status=204)
 
     async def add_headers(request: web.Request, response: web.StreamResponse) -> None:

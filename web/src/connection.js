@@ -1,4 +1,7 @@
-// Connection: Rasa's socketio channel as shipped; the REST channel when the socket can't connect.
+// Connection: Rasa's socketio channel; the REST channel when the socket can't connect. The server
+// issues the session: `session_request` carries the session id and token kept from before (or
+// nothing, for a new one), `session_confirm` answers {session_id, token}, possibly a new session
+// (`onSession`); REST carries the token, so it continues the same conversation.
 // Every message has an id; each attempt to send it ends in `onSent(id)` or `onFailed(id)`. A
 // failed message is sent again once by itself when the socket (re)connects (and whenever `send`
 // is called for it again: the Retry button); it is never in flight twice.
@@ -7,15 +10,18 @@ export const SOCKET_WAIT_MS = 6000; // a message waits this long for the socket,
 
 export class Connection {
   /**
-   * rasaUrl: URL of the assistant; events: { onBot(raw), onReplyDone(), onSent(id),
-   * onFailed(id), onState(state) }; io: socket.io-client's `io`; fetch: for the REST channel.
+   * rasaUrl: URL of the assistant; sessionId, token: the session to resume (token null: none
+   * issued yet); events: { onBot(raw), onReplyDone(), onSent(id), onFailed(id), onState(state),
+   * onSession({ sessionId, token }) }; io: socket.io-client's `io`; fetch: for the REST channel.
    */
   constructor({
-    rasaUrl, sessionId, events, io, fetch = (...args) => globalThis.fetch(...args), waitMs = SOCKET_WAIT_MS,
+    rasaUrl, sessionId, token = null, events, io, fetch = (...args) => globalThis.fetch(...args),
+    waitMs = SOCKET_WAIT_MS,
   }) {
     const base = rasaUrl.pathname.replace(/\/+$/, "");
     this.webhook = `${rasaUrl.origin}${base}/webhooks/rest/webhook`;
     this.sessionId = sessionId;
+    this.token = token;
     this.events = events;
     this.fetch = fetch;
     this.waitMs = waitMs;
@@ -35,10 +41,16 @@ export class Connection {
       withCredentials: false,
     });
     this.socket.on("connect", () => {
-      this.socket.emit("session_request", { session_id: this.sessionId });
+      this.socket.emit("session_request", this.token ? { session_id: this.sessionId, token: this.token } : {});
     });
-    this.socket.on("session_confirm", (sessionId) => {
-      if (sessionId !== this.sessionId) return;
+    this.socket.on("session_confirm", (session) => {
+      const { session_id: sessionId, token } = session || {};
+      if (typeof sessionId !== "string" || typeof token !== "string") return;
+      if (sessionId !== this.sessionId || token !== this.token) {
+        this.sessionId = sessionId;
+        this.token = token;
+        this.events.onSession({ sessionId, token });
+      }
       this.ready = true;
       this.useRest = false;
       this.events.onState("online");
@@ -103,13 +115,16 @@ export class Connection {
 
   post(id, message) {
     const sender = this.sessionId;
+    // with the token, REST continues the socket's conversation; without one (never connected)
+    // the server keeps a REST conversation of this local id
+    const body = this.token ? { sender, message, token: this.token } : { sender, message };
     this.restChain = this.restChain.then(async () => {
       let messages;
       try {
         const response = await this.fetch(this.webhook, {
           method: "POST",
           headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ sender, message }),
+          body: JSON.stringify(body),
           credentials: "omit",
           cache: "no-store",
           referrerPolicy: "no-referrer",
@@ -131,9 +146,11 @@ export class Connection {
     });
   }
 
-  /** Starts over with a new session id; the socket rejoins so old replies can't arrive. */
+  /** Starts over with a new session (`sessionId` local until the server issues one); the socket
+   * rejoins so old replies can't arrive. */
   restart(sessionId) {
     this.sessionId = sessionId;
+    this.token = null;
     this.queue = [];
     this.inFlight.clear();
     this.failed.clear();

@@ -4,6 +4,8 @@
 export const STORAGE_PREFIX = "hlw.";
 export const KEY = {
   session: `${STORAGE_PREFIX}session`,
+  // the token the server issued with the session id: without it the session cannot be resumed
+  token: `${STORAGE_PREFIX}token`,
   log: `${STORAGE_PREFIX}log`,
   lang: `${STORAGE_PREFIX}lang`,
   open: `${STORAGE_PREFIX}open`,
@@ -42,6 +44,7 @@ export const storage = {
   },
 };
 
+/** A local id, used over REST until the server issues a session (the socket never connected). */
 export function newSessionId() {
   const bytes = new Uint8Array(16);
   window.crypto.getRandomValues(bytes);

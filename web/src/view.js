@@ -71,6 +71,7 @@ export class Widget {
     this.lang = pickLanguage(storage.get(KEY.lang), options.lang);
     const storedSession = storage.get(KEY.session);
     this.sessionId = storedSession || newSessionId();
+    this.token = (storedSession && storage.get(KEY.token)) || null; // the server's, once it issued one
     this.copiedSession = !!storedSession; // from a reload, or copied from another tab
     storage.set(KEY.session, this.sessionId);
     this.entries = this.loadEntries();
@@ -150,8 +151,7 @@ export class Widget {
    * the copied messages (`restored`: their elements). */
   async ownSession(restored) {
     if (this.copiedSession && await sessionTaken(this.sessionId)) {
-      this.sessionId = newSessionId();
-      storage.set(KEY.session, this.sessionId);
+      this.newSession();
       storage.set(KEY.langSet, "");
       this.entries.splice(0, restored.length);
       this.saveEntries();
@@ -159,6 +159,23 @@ export class Widget {
       this.showStatus("otherTab");
     }
     this.tabs = answerForSession(() => this.sessionId);
+  }
+
+  /** A local id until the server issues a session (nothing to resume). */
+  newSession() {
+    this.sessionId = newSessionId();
+    this.token = null;
+    storage.set(KEY.session, this.sessionId);
+    storage.set(KEY.token, "");
+  }
+
+  /** The session the server confirmed (a new one when the old token was not accepted). */
+  adoptSession({ sessionId, token }) {
+    if (storage.get(KEY.langSet) === this.sessionId) storage.set(KEY.langSet, sessionId);
+    this.sessionId = sessionId;
+    this.token = token;
+    storage.set(KEY.session, sessionId);
+    storage.set(KEY.token, token);
   }
 
   exitButton(className) {
@@ -550,7 +567,7 @@ export class Widget {
     let deleted = false;
     try {
       const response = await fetch(this.options.forgetUrl, {
-        method: "POST", body: JSON.stringify({ session_id: this.sessionId }),
+        method: "POST", body: JSON.stringify({ session_id: this.sessionId, token: this.token }),
         headers: { "Content-Type": "text/plain" }, credentials: "omit", referrerPolicy: "no-referrer",
       });
       deleted = response.ok;
@@ -568,8 +585,7 @@ export class Widget {
     this.bubbles.clear();
     this.log.replaceChildren();
     this.hideTyping();
-    this.sessionId = newSessionId();
-    storage.set(KEY.session, this.sessionId);
+    this.newSession();
     storage.set(KEY.lang, this.lang);
     storage.set(KEY.langSet, "keep"); // the next message first sets the language on the server
     storage.set(KEY.open, "1");
@@ -583,6 +599,7 @@ export class Widget {
     this.connection = new Connection({
       rasaUrl: this.options.rasaUrl,
       sessionId: this.sessionId,
+      token: this.token,
       io,
       events: {
         onBot: (raw) => this.receive(raw),
@@ -592,6 +609,7 @@ export class Widget {
           this.hideTyping();
           this.setFailed(id, true);
         },
+        onSession: (session) => this.adoptSession(session),
         onState: (state) => {
           if (state === "reconnecting") this.showStatus("reconnecting");
           else if (this.statusKey === "connecting" || this.statusKey === "reconnecting") this.showStatus(null);

@@ -20,12 +20,18 @@ class FakeSocket {
     this.emitted.push([event, data]);
   }
 
-  /** The server side: connect and confirm the session the client asked for. */
+  /** The server side: connect, and confirm the session asked for when its token is the one
+   * issued for it ("t-<id>"), else issue a new session. */
   accept() {
     this.connected = true;
     this.handlers.connect();
     const [, request] = this.emitted.filter(([event]) => event === "session_request").at(-1);
-    this.handlers.session_confirm(request.session_id);
+    if (request.session_id && request.token === `t-${request.session_id}`) {
+      this.handlers.session_confirm({ session_id: request.session_id, token: request.token });
+    } else {
+      issued += 1;
+      this.handlers.session_confirm({ session_id: `s${issued}`, token: `t-s${issued}` });
+    }
   }
 
   fail() {
@@ -79,14 +85,17 @@ const settle = () => new Promise((resolve) => { setImmediate(resolve); });
 let socket;
 let rest;
 let seen;
+let issued = 0; // sessions the fake server issued
 
-function connection(sessionId = "a1") {
+/** A connection resuming session "a1" (its token is "t-a1"), or as given. */
+function connection(sessionId = "a1", token = `t-${sessionId}`) {
   socket = new FakeSocket();
   rest = new FakeRest();
-  seen = { bot: [], sent: [], failed: [], done: 0, states: [] };
+  seen = { bot: [], sent: [], failed: [], done: 0, states: [], sessions: [] };
   return new Connection({
     rasaUrl: new URL("https://rasa.example.org/chat/"),
     sessionId,
+    token,
     io: () => socket,
     fetch: rest.fetch,
     events: {
@@ -95,11 +104,54 @@ function connection(sessionId = "a1") {
       onSent: (id) => seen.sent.push(id),
       onFailed: (id) => seen.failed.push(id),
       onState: (state) => seen.states.push(state),
+      onSession: (session) => seen.sessions.push(session),
     },
   });
 }
 
-beforeEach(() => mock.timers.reset());
+beforeEach(() => {
+  mock.timers.reset();
+  issued = 0;
+});
+
+test("resuming sends the kept session id and token; the server's confirmation changes nothing", () => {
+  const chat = connection();
+  socket.accept();
+  assert.deepEqual(socket.emitted[0], ["session_request", { session_id: "a1", token: "t-a1" }]);
+  assert.deepEqual(seen.sessions, []);
+  chat.send("m1", "hello");
+  assert.deepEqual(socket.uttered(), [{ message: "hello", session_id: "a1" }]);
+});
+
+test("without a token the server's new session is used and kept, also over REST", async () => {
+  const chat = connection("local1", null);
+  chat.send("m1", "first");
+  socket.accept();
+  assert.deepEqual(socket.emitted[0], ["session_request", {}], "a local id is not offered to the server");
+  assert.deepEqual(seen.sessions, [{ sessionId: "s1", token: "t-s1" }]);
+  assert.deepEqual(socket.uttered(), [{ message: "first", session_id: "s1" }]);
+  socket.drop();
+  socket.fail();
+  chat.send("m2", "over rest");
+  await settle();
+  assert.deepEqual(rest.posts[0].body, { sender: "s1", message: "over rest", token: "t-s1" });
+});
+
+test("a token the server does not accept gets a new session, never the old id", () => {
+  const chat = connection("a1", "forged");
+  socket.accept();
+  assert.deepEqual(seen.sessions, [{ sessionId: "s1", token: "t-s1" }]);
+  chat.send("m1", "hello");
+  assert.deepEqual(socket.uttered(), [{ message: "hello", session_id: "s1" }]);
+});
+
+test("a socket that never connected sends REST under the local id without a token", async () => {
+  const chat = connection("local1", null);
+  chat.send("m1", "hello");
+  socket.fail();
+  await settle();
+  assert.deepEqual(rest.posts[0].body, { sender: "local1", message: "hello" });
+});
 
 test("over the socket once it confirmed the session", () => {
   const chat = connection();
@@ -121,7 +173,7 @@ test("over REST when the socket cannot connect, with the replies in order", asyn
   await settle();
   assert.equal(rest.posts.length, 1);
   assert.equal(rest.posts[0].url, "https://rasa.example.org/chat/webhooks/rest/webhook");
-  assert.deepEqual(rest.posts[0].body, { sender: "a1", message: "hello" });
+  assert.deepEqual(rest.posts[0].body, { sender: "a1", message: "hello", token: "t-a1" });
   await rest.answer(0, [{ text: "one" }, { text: "two" }]);
   assert.deepEqual(seen.bot, ["one", "two"]);
   assert.deepEqual(seen.sent, ["m1"]);
@@ -208,6 +260,7 @@ test("after a restart no reply of the old session is shown and nothing old is re
   assert.deepEqual(seen.bot, []);
   socket.accept();
   assert.deepEqual(socket.uttered(), [], "the failed message of the old session stays unsent");
+  assert.deepEqual(socket.emitted.filter(([e]) => e === "session_request").at(-1), ["session_request", {}]);
   chat.send("m3", "new");
-  assert.deepEqual(socket.uttered(), [{ message: "new", session_id: "b2" }]);
+  assert.deepEqual(socket.uttered(), [{ message: "new", session_id: "s1" }], "the server's new session");
 });
