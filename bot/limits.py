@@ -33,7 +33,7 @@ from redis.asyncio.connection import parse_url
 from redis.exceptions import RedisError
 
 from bot import settings
-from bot.privacy import hash_sender
+from bot.privacy import keyed_hash
 
 logger = logging.getLogger(__name__)
 KEY_PREFIX = "helpline:limit:"
@@ -145,11 +145,11 @@ class RateLimits:
 
     def windows(self, sender: str, address: str | None) -> list[Window]:
         """The limits that apply to a message, most specific first."""
-        candidates = [("sender", self.per_sender, f"sender:{hash_sender(f'sender{SEP}{sender}')}"),
+        candidates = [("sender", self.per_sender, f"sender:{keyed_hash(f'sender{SEP}{sender}')}"),
                       ("overall", self.overall, "overall")]
         if address:
             candidates.insert(1, ("address", self.per_address,
-                                  f"address:{hash_sender(f'address{SEP}{address_key(address)}')}"))
+                                  f"address:{keyed_hash(f'address{SEP}{address_key(address)}')}"))
         return [Window(scope, KEY_PREFIX + key, limit) for scope, limit, key in candidates if limit > 0]
 
     async def refused(self, sender: str, address: str | None = None) -> str | None:
