@@ -10,7 +10,7 @@ lock a person out for longer than the window.
 With HELPLINE_REDIS_URL the counts live in Redis, one sorted set of message times per key,
 checked and updated by one Lua script (atomic, so two replicas cannot both take the last place),
 on Redis's clock (so replicas need not agree on the time). Keys are keyed hashes
-(bot.privacy.hash_sender): Redis never holds a sender id or an address. Without Redis, or while
+(bot.privacy.keyed_hash): Redis never holds a sender id or an address. Without Redis, or while
 it does not answer, the same windows are kept in this process: limits then hold per process,
 never refuse everyone, and Redis is tried again every RETRY_AFTER seconds.
 """
