@@ -112,36 +112,38 @@ def test_hostile_rest_input_never_gets_a_5xx_and_rejected_input_is_not_stored(
         "how long can I stay in the schengen area without a visa?", contains=("90",))
 
 
+async def fuzz_socketio(url: str, transports: list[str]) -> tuple[list[str], str]:
+    """Hostile socket.io events, then a question in a fresh session: (the answers to that
+    question, the transport the client ended on). Also run through the cluster's proxy."""
+    texts = HOSTILE_TEXTS + _mutations(random.Random(SEED + 1), 60)
+    client = socketio.AsyncClient(reconnection=False)
+    answers: list[str] = []
+    client.on("bot_uttered", lambda data: answers.append(json.dumps(data)))
+    await client.connect(url, socketio_path="/socket.io", transports=transports)
+    session = uuid.uuid4().hex
+    await client.emit("session_request", {"session_id": session})
+    await asyncio.sleep(0.5)
+    for i, text in enumerate(texts):
+        payload: object = {"message": text, "session_id": session} if i % 7 else text
+        await client.emit("user_uttered", payload)
+        await asyncio.sleep(0.05)
+    answers.clear()
+    fresh = uuid.uuid4().hex  # a new session: the fuzzed one may be rate-limited
+    await client.emit("session_request", {"session_id": fresh})
+    await asyncio.sleep(0.5)
+    await client.emit("user_uttered", {"message": "sa dite mund te qendroj pa vize ne itali?",
+                                       "session_id": fresh})
+    for _ in range(100):
+        if any("90" in a for a in answers):
+            break
+        await asyncio.sleep(0.2)
+    transport = client.transport()
+    await client.disconnect()
+    return answers, transport
+
+
 def test_hostile_socketio_input_keeps_the_server_up(servers: Servers) -> None:
-    rng = random.Random(SEED + 1)
-    texts = HOSTILE_TEXTS + _mutations(rng, 60)
-
-    async def run() -> list[str]:
-        client = socketio.AsyncClient(reconnection=False)
-        answers: list[str] = []
-        client.on("bot_uttered", lambda data: answers.append(json.dumps(data)))
-        await client.connect(servers.url, socketio_path="/socket.io", transports=["polling"])
-        session = uuid.uuid4().hex
-        await client.emit("session_request", {"session_id": session})
-        await asyncio.sleep(0.5)
-        for i, text in enumerate(texts):
-            payload: object = {"message": text, "session_id": session} if i % 7 else text
-            await client.emit("user_uttered", payload)
-            await asyncio.sleep(0.05)
-        answers.clear()
-        fresh = uuid.uuid4().hex  # a new session: the fuzzed one may be rate-limited
-        await client.emit("session_request", {"session_id": fresh})
-        await asyncio.sleep(0.5)
-        await client.emit("user_uttered", {"message": "sa dite mund te qendroj pa vize ne itali?",
-                                           "session_id": fresh})
-        for _ in range(100):
-            if any("90" in a for a in answers):
-                break
-            await asyncio.sleep(0.2)
-        await client.disconnect()
-        return answers
-
-    answers = asyncio.run(run())
+    answers, _ = asyncio.run(fuzz_socketio(servers.url, ["polling"]))
     assert any("90" in a for a in answers), f"no answer after the fuzzing: {answers[-3:]}"
     assert requests.get(f"{servers.url}/", timeout=10).status_code == 200
 
