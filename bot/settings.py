@@ -41,15 +41,16 @@ def database_url() -> str:
     return get("HELPLINE_DB_URL", f"sqlite:///{VAR / 'knowledge.db'}")
 
 
+def redis_url() -> str:
+    """HELPLINE_REDIS_URL: the Redis server the processes of a cluster share state through (rate
+    limits, socket.io's messages between replicas); empty, the default: embedded mode, each
+    process keeps that state itself."""
+    return get("HELPLINE_REDIS_URL")
+
+
 def endpoints_file(default: Path | None = None) -> Path:
     """The endpoints file Rasa reads (tracker store, action server): HELPLINE_ENDPOINTS."""
     return Path(get("HELPLINE_ENDPOINTS") or default or ROOT / "endpoints.yml")
-
-
-def redis_url() -> str:
-    """HELPLINE_REDIS_URL: the Redis server the replicas share (rate limits; socket.io's
-    manager); empty (the default) is embedded mode: one process, its state in memory."""
-    return get("HELPLINE_REDIS_URL")
 
 
 # --- rate limits (bot/limits.py) ----------------------------------------------------------------

@@ -2,10 +2,19 @@
 # Runs the assistant: sets up the environment, loads the knowledge, trains when needed,
 # starts the action server, Rasa, the widget's page and the operator console on this machine,
 # and prints where to talk to it.
+#   scripts/run.sh             embedded: SQLite files under var/, one Rasa, no servers to install
+#   scripts/run.sh --cluster   PostgreSQL, Redis, HELPLINE_REPLICAS Rasa replicas behind HAProxy
+#                              on RASA_PORT (scripts/cluster.sh)
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
+cluster=""
+case "${1:-}" in
+  "") ;;
+  --cluster) cluster=1; source "$ROOT/scripts/cluster.sh" ;;
+  *) echo "usage: scripts/run.sh [--cluster]" >&2; exit 2 ;;
+esac
 ensure_venv
-ensure_knowledge
+[ -n "$cluster" ] || ensure_knowledge   # cluster mode: into its PostgreSQL, once that runs
 ensure_model
 ensure_web
 
@@ -27,11 +36,12 @@ rotate_log() {  # log file: keeps one previous file of 10 MB at most
 # Runs a command again whenever it exits, so that one crashed process does not take the others
 # down: after 1 s, then 2, 4 ... up to 30 s while it keeps failing at once (back to 1 s once it
 # has run for a minute). Its output is appended to its log, never truncated.
+# STOP_SIGNAL (TERM unless set) is what its process is stopped with.
 supervise() {  # name, log file, command...
-  local name="$1" file="$2" delay=1 started status child=""
+  local name="$1" file="$2" delay=1 started status child="" stop="${STOP_SIGNAL:-TERM}"
   shift 2
   # stopped (by run.sh's cleanup, or by anyone), it stops its process first: none is left behind
-  trap 'if [ -n "$child" ]; then kill "$child" 2>/dev/null; wait "$child" 2>/dev/null; fi; exit 0' TERM INT
+  trap 'if [ -n "$child" ]; then kill -s "$stop" "$child" 2>/dev/null; wait "$child" 2>/dev/null; fi; exit 0' TERM INT
   while true; do
     rotate_log "$file"
     started=$SECONDS
@@ -47,8 +57,9 @@ supervise() {  # name, log file, command...
   done
 }
 
-wait_for() {  # url, name, log
-  for _ in $(seq 1 240); do
+wait_for() {  # url, name, log[, seconds (120)]
+  local deadline=$((SECONDS + ${4:-120}))
+  while (( SECONDS < deadline )); do
     curl -fs "$1" >/dev/null 2>&1 && return 0
     sleep 0.5
   done
@@ -60,6 +71,12 @@ cd "$ROOT"
 # HELPLINE_CONSOLE_TOKEN is set: made once, readable by this user only, read by both processes.
 if [ -z "${HELPLINE_CONSOLE_TOKEN:-}" ] && [ ! -s "$VAR/console.token" ]; then
   (umask 077 && python -c "import secrets; print(secrets.token_urlsafe(32))" > "$VAR/console.token")
+fi
+# The key sender ids are hashed with (bot/privacy.py), made before several processes race to
+python -c "from bot.privacy import hash_sender; hash_sender('')"
+if [ -n "$cluster" ]; then
+  start_cluster_stores
+  ensure_knowledge
 fi
 log "Starting the action server on 127.0.0.1:$ACTION_PORT"
 SANIC_HOST=127.0.0.1 supervise "The action server" "$LOGS/actions.log" \
@@ -75,11 +92,16 @@ read -r -a cors <<< "${RASA_CORS:-http://127.0.0.1:$RASA_PORT http://127.0.0.1:$
 # Messaging channels (credentials.yml, docs/channels.md) start when their variables are set.
 channels="$(cd "$ROOT" && helpline channels status)"
 while IFS= read -r line; do log "Channel $line"; done <<< "$channels"
-log "Starting Rasa on ${RASA_INTERFACE:-127.0.0.1}:$RASA_PORT"
-# helpline-rasa is `rasa` with one fix to Rasa applied (bot/launcher.py)
-supervise "Rasa" "$LOGS/rasa.log" helpline-rasa run --model models/helpline.tar.gz \
-  --interface "${RASA_INTERFACE:-127.0.0.1}" --port "$RASA_PORT" --cors "${cors[@]}" "${api[@]}" &
-pids+=($!)
+if [ -n "$cluster" ]; then
+  start_cluster_replicas --cors "${cors[@]}" "${api[@]}"
+  start_cluster_proxy
+else
+  log "Starting Rasa on ${RASA_INTERFACE:-127.0.0.1}:$RASA_PORT"
+  # helpline-rasa is `rasa` with one fix to Rasa applied (bot/launcher.py)
+  supervise "Rasa" "$LOGS/rasa.log" helpline-rasa run --model models/helpline.tar.gz \
+    --interface "${RASA_INTERFACE:-127.0.0.1}" --port "$RASA_PORT" --cors "${cors[@]}" "${api[@]}" &
+  pids+=($!)
+fi
 
 log "Starting the web widget's demo page on 127.0.0.1:$WEB_PORT"
 RASA_PUBLIC_URL="${RASA_PUBLIC_URL:-http://127.0.0.1:$RASA_PORT}" \
@@ -92,7 +114,11 @@ CONSOLE_RASA_URL="${CONSOLE_RASA_URL:-http://127.0.0.1:$RASA_PORT}" \
 pids+=($!)
 
 wait_for "http://127.0.0.1:$ACTION_PORT/health" "The action server" "$LOGS/actions.log"
-wait_for "http://127.0.0.1:$RASA_PORT/" "Rasa" "$LOGS/rasa.log"
+if [ -n "$cluster" ]; then
+  wait_for "http://127.0.0.1:$RASA_PORT/" "HAProxy" "$LOGS/haproxy.log"
+else
+  wait_for "http://127.0.0.1:$RASA_PORT/" "Rasa" "$LOGS/rasa.log"
+fi
 wait_for "http://127.0.0.1:$WEB_PORT/healthz" "The web widget server" "$LOGS/web.log"
 wait_for "http://${CONSOLE_HOST:-127.0.0.1}:$CONSOLE_PORT/healthz" "The operator console" "$LOGS/console.log"
 cat <<MSG
@@ -105,7 +131,8 @@ $(grep -E '^[a-z]+: started' <<< "$channels" | sed -E 's#^([a-z]+): started at (
   Web chat:  http://127.0.0.1:$WEB_PORT/   (demo page with the widget)
   Operators: http://${CONSOLE_HOST:-127.0.0.1}:$CONSOLE_PORT/   (operator console; first account:
                .venv/bin/helpline operators add NAME --role supervisor)
-  Logs:      $LOGS/{rasa,actions,web,console}.log (a process that stops is started again)   Stop: Ctrl+C
+$([ -z "$cluster" ] || cluster_summary)
+  Logs:      $LOGS/*.log (a process that stops is started again)   Stop: Ctrl+C
 
 MSG
 wait -n "${pids[@]}"

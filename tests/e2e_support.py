@@ -418,8 +418,8 @@ class SocketChat:
     """One real socket.io client (python-socketio) talking to Rasa as the web widget does:
     `session_request`, the server's `session_confirm` {session_id, token}, then `user_uttered`."""
 
-    def __init__(self, servers: Servers) -> None:
-        self.servers = servers
+    def __init__(self, url: str, transports: tuple[str, ...] = ("polling",)) -> None:
+        self.url, self.transports = url, list(transports)
         self.client = socketio.AsyncClient(reconnection=False)
         self.received: list[dict[str, Any]] = []
         self.errors: list[Any] = []
@@ -440,7 +440,7 @@ class SocketChat:
         """Connects (unless connected) and asks for a session: `request` is the event's payload
         (default {}: a new one); returns the server's confirmation."""
         if not self.client.connected:
-            await self.client.connect(self.servers.url, socketio_path="/socket.io", transports=["polling"])
+            await self.client.connect(self.url, socketio_path="/socket.io", transports=self.transports)
         before = len(self.confirmed)
         await self.client.emit("session_request", {} if request is None else request)
         deadline = time.monotonic() + timeout

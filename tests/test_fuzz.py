@@ -112,28 +112,30 @@ def test_hostile_rest_input_never_gets_a_5xx_and_rejected_input_is_not_stored(
         "how long can I stay in the schengen area without a visa?", contains=("90",))
 
 
+async def fuzz_socketio(url: str, transports: tuple[str, ...]) -> tuple[list[str], str]:
+    """Hostile socket.io events, then a question in a fresh session: (the answers to that
+    question, the transport the client ended on). Also run through the cluster's proxy."""
+    texts = HOSTILE_TEXTS + _mutations(random.Random(SEED + 1), 60)
+    chat = SocketChat(url, transports)
+    session = (await chat.open())["session_id"]
+    for i, text in enumerate(texts):
+        payload: object = {"message": text, "session_id": session} if i % 7 else text
+        await chat.client.emit("user_uttered", payload)
+        await asyncio.sleep(0.05)
+    chat.received.clear()
+    await chat.open()  # a new session: the fuzzed one may be rate-limited
+    await chat.say("sa dite mund te qendroj pa vize ne itali?")
+    for _ in range(100):
+        if any("90" in json.dumps(a) for a in chat.received):
+            break
+        await asyncio.sleep(0.2)
+    transport = chat.client.transport()
+    await chat.close()
+    return [json.dumps(a) for a in chat.received], transport
+
+
 def test_hostile_socketio_input_keeps_the_server_up(servers: Servers) -> None:
-    rng = random.Random(SEED + 1)
-    texts = HOSTILE_TEXTS + _mutations(rng, 60)
-
-    async def run() -> list[str]:
-        chat = SocketChat(servers)
-        session = (await chat.open())["session_id"]
-        for i, text in enumerate(texts):
-            payload: object = {"message": text, "session_id": session} if i % 7 else text
-            await chat.client.emit("user_uttered", payload)
-            await asyncio.sleep(0.05)
-        chat.received.clear()
-        await chat.open()  # a new session: the fuzzed one may be rate-limited
-        await chat.say("sa dite mund te qendroj pa vize ne itali?")
-        for _ in range(100):
-            if any("90" in json.dumps(a) for a in chat.received):
-                break
-            await asyncio.sleep(0.2)
-        await chat.close()
-        return [json.dumps(a) for a in chat.received]
-
-    answers = asyncio.run(run())
+    answers, _ = asyncio.run(fuzz_socketio(servers.url, ("polling",)))
     assert any("90" in a for a in answers), f"no answer after the fuzzing: {answers[-3:]}"
     assert requests.get(f"{servers.url}/", timeout=10).status_code == 200
 
@@ -177,7 +179,7 @@ def test_socketio_checks_the_origin_and_answers_malformed_events(servers: Server
         return True
 
     async def errors_and_answers() -> tuple[list[str], list[str]]:
-        chat = SocketChat(servers)
+        chat = SocketChat(servers.url)
         await chat.client.connect(servers.url, socketio_path="/socket.io", transports=["polling"])
         other = uuid.uuid4().hex
         for bad in ("text", 5, None, {"session_id": 5}, {"session_id": "../x"}):

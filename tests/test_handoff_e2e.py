@@ -279,7 +279,7 @@ def test_a_socketio_user_gets_the_operators_reply_on_the_socket(servers: Servers
     reply = "Hello, this is Ben from the helpline. How can I help you?"
 
     async def run(operator: HandoffClient) -> None:
-        user = SocketChat(servers)
+        user = SocketChat(servers.url)
         await user.open()
         try:
             before = {i.handoff_id for i in await operator.queue()}

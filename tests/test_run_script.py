@@ -1,5 +1,6 @@
 """scripts/run.sh as a person runs it: everything starts, a crashed process is started again
-without stopping the others, logs are appended, and stopping it stops everything.
+without stopping the others, logs are appended, and stopping it stops everything; in cluster
+mode PostgreSQL, Redis and HAProxy too.
 
 On free ports, with the logs in a directory of the test's own (HELPLINE_LOG_DIR) and the
 knowledge store a SQLite file of its own. The trained model must exist (scripts/test.sh trains
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from cluster_support import Cluster
 from e2e_support import MODEL, ROOT, free_ports
 
 pytestmark = pytest.mark.e2e
@@ -86,3 +88,18 @@ def test_run_sh_restarts_a_crashed_process_and_stops_everything_on_exit(tmp_path
     while any(_listening(p) for p in (rasa_port, action_port, web_port, console_port)):
         assert time.monotonic() < deadline, "a process outlived run.sh"
         time.sleep(0.5)
+
+
+def test_run_sh_cluster_stops_postgresql_redis_and_haproxy_when_it_is_stopped(tmp_path: Path) -> None:
+    if not MODEL.is_file():
+        pytest.skip("no trained model (scripts/test.sh trains one before pytest)")
+    cluster = Cluster(tmp_path, replicas=1).start()
+    try:
+        servers = {name: cluster.ports[name] for name in ("TRACKER_DB_PORT", "REDIS_PORT", "RASA_PORT")}
+        assert all(_listening(port) for port in servers.values()), servers
+        postgres = _pid_listening(servers["TRACKER_DB_PORT"])
+        assert _answers(servers["RASA_PORT"])  # through HAProxy
+    finally:
+        left = cluster.stop()  # TERM to run.sh, as Ctrl+C or a service manager stops it
+    assert not left, f"still listening after run.sh stopped: {left}"
+    assert not Path(f"/proc/{postgres}").exists(), "PostgreSQL outlived run.sh"

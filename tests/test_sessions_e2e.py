@@ -39,7 +39,7 @@ def user_texts(servers: Servers, session_id: str, channel: str) -> list[str]:
 
 def test_knowing_a_session_id_without_its_token_receives_none_of_its_replies(servers: Servers) -> None:
     async def run() -> tuple[list[str], list[str], list[dict[str, str]], list[str]]:
-        owner, intruder = SocketChat(servers), SocketChat(servers)
+        owner, intruder = SocketChat(servers.url), SocketChat(servers.url)
         mine = await owner.open()
         assert sessions.SESSION_ID.match(mine["session_id"]) and mine["token"]
         tries = [{"session_id": mine["session_id"]}, {"session_id": mine["session_id"], "token": ""},
@@ -70,12 +70,12 @@ def test_knowing_a_session_id_without_its_token_receives_none_of_its_replies(ser
 def test_a_valid_token_resumes_the_conversation_and_a_forged_or_expired_one_gets_a_new_session(
         servers: Servers) -> None:
     async def run() -> tuple[dict[str, str], list[dict[str, str]], list[str]]:
-        first = SocketChat(servers)
+        first = SocketChat(servers.url)
         mine = await first.open()
         await first.say("Përshëndetje, a mund të më ndihmoni?")
         await first.texts(1)
         await first.close()  # a reload: a new socket, the same session
-        again = SocketChat(servers)
+        again = SocketChat(servers.url)
         try:
             resumed = await again.open({"session_id": mine["session_id"], "token": mine["token"]})
             expired = sessions.issue(now=time.time() - 31 * 86_400)
@@ -102,7 +102,7 @@ def test_a_valid_token_resumes_the_conversation_and_a_forged_or_expired_one_gets
 
 def test_a_rest_sender_equal_to_a_session_id_is_a_separate_conversation(servers: Servers) -> None:
     async def open_session() -> dict[str, str]:
-        chat = SocketChat(servers)
+        chat = SocketChat(servers.url)
         try:
             confirmed = await chat.open()
             await chat.say("Përshëndetje")

@@ -33,3 +33,10 @@ def test_a_number_that_is_not_one_names_its_variable() -> None:
     assert settings.get_int("RASA_PORT", 5005, {"RASA_PORT": "6000"}) == 6000
     with pytest.raises(ValueError, match=r"RASA_PORT='50o5': expected a whole number"):
         settings.get_int("RASA_PORT", 5005, {"RASA_PORT": "50o5"})
+
+
+def test_without_a_redis_url_the_processes_run_embedded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HELPLINE_REDIS_URL", raising=False)
+    assert settings.redis_url() == ""  # socket.io keeps its rooms in the process
+    monkeypatch.setenv("HELPLINE_REDIS_URL", "redis://127.0.0.1:6380/0")
+    assert settings.redis_url() == "redis://127.0.0.1:6380/0"

@@ -17,6 +17,12 @@ with silence and an unhandled error in its log. Here:
 - its messages count against the limits of the address it connected from (bot/limits.py);
 - an operator's reply in a live handoff is emitted as `bot_uttered` to the session's room, as
   Rasa's own replies are (bot/channels/relay.py).
+
+In a cluster (HELPLINE_REDIS_URL set) the operator's reply is sent by whichever replica the
+console's call reached, while the user's socket is held by the replica the proxy routed it to:
+python-socketio's AsyncRedisManager carries every emit to all replicas, and `SharedPresence`
+records in Redis which sessions have a socket open on any replica, so the console is told the
+truth about whether a reply can reach the user.
 """
 
 from __future__ import annotations
@@ -24,10 +30,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import socketio
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+from redis import asyncio as aioredis
+from redis.exceptions import RedisError
 
-from bot import launcher, sessions
+from bot import launcher, sessions, settings
 from bot.channels.address import CLIENT_ADDRESS, client_address
 from bot.channels.guard import MAX_CHARS, MAX_MESSAGE_BODY, OnNewMessage, guard
 from bot.channels.relay import Deliverer, relay
@@ -70,6 +79,50 @@ def requested_session(data: Any) -> tuple[str | None, str | None] | None:
     return session_id, token
 
 
+class SharedPresence:
+    """The sockets open for each session on every replica: a Redis set per session of the
+    socket ids holding it. A replica killed outright leaves its members until the set expires
+    (a day after the session's last join), so the console may then report a reply as sent."""
+
+    EXPIRES = 24 * 3600
+
+    def __init__(self, url: str) -> None:
+        self.redis = aioredis.Redis.from_url(url)  # connects on first use
+
+    @staticmethod
+    def key(session: str) -> str:
+        return f"helpline:socketio:open:{session}"
+
+    async def joined(self, session: str, sid: str) -> None:
+        try:
+            await self.redis.sadd(self.key(session), sid)
+            await self.redis.expire(self.key(session), self.EXPIRES)
+        except RedisError:  # advisory: the chat works without it
+            logger.warning("socket.io presence not recorded: Redis unreachable")
+
+    async def left(self, session: str, sid: str) -> None:
+        try:
+            await self.redis.srem(self.key(session), sid)
+        except RedisError:
+            logger.warning("socket.io presence not removed: Redis unreachable")
+
+    async def open_anywhere(self, session: str) -> bool:
+        try:
+            return bool(await self.redis.scard(self.key(session)))
+        except RedisError:
+            raise HandoffError("The user's chat cannot be reached right now (Redis is down); "
+                               "try again in a moment.") from None
+
+
+def share_between_replicas(sio: socketio.AsyncServer, url: str) -> SharedPresence:
+    """Makes `sio` (created by Rasa without a client manager) emit through Redis; before any
+    connection, which is when python-socketio initialises its manager."""
+    manager = socketio.AsyncRedisManager(url, channel="helpline-socketio")
+    sio.manager = manager
+    manager.set_server(sio)
+    return SharedPresence(url)
+
+
 class HardenedSocketIOInput(SocketIOInput):
     """Rasa's socketio channel; every message passes the same guard as on REST."""
 
@@ -83,6 +136,7 @@ class HardenedSocketIOInput(SocketIOInput):
         sio = self.sio
         assert sio is not None  # set by Rasa's blueprint()
         sio.eio.max_http_buffer_size = MAX_MESSAGE_BODY  # engine.io's default is 1 MB
+        shared = share_between_replicas(sio, settings.redis_url()) if settings.redis_url() else None
         joined: dict[str, str] = {}  # socket id -> the session confirmed to it
         addresses: dict[str, str] = {}  # socket id -> the client's address when it connected
 
@@ -97,8 +151,10 @@ class HardenedSocketIOInput(SocketIOInput):
             return False
 
         async def disconnect(sid: str) -> None:
-            joined.pop(sid, None)
             addresses.pop(sid, None)
+            session = joined.pop(sid, None)
+            if shared and session:
+                await shared.left(session, sid)
 
         async def session_request(sid: str, data: Any = None) -> None:
             asked = requested_session(data)
@@ -109,7 +165,11 @@ class HardenedSocketIOInput(SocketIOInput):
             for room in [r for r in sio.rooms(sid, namespace=self.namespace) if r != sid]:
                 sio.leave_room(sid, room, namespace=self.namespace)
             sio.enter_room(sid, session.session_id, namespace=self.namespace)
-            joined[sid] = session.session_id
+            previous, joined[sid] = joined.get(sid), session.session_id
+            if shared:
+                if previous and previous != session.session_id:
+                    await shared.left(previous, sid)
+                await shared.joined(session.session_id, sid)
             await sio.emit("session_confirm", {"session_id": session.session_id, "token": session.token},
                            room=sid)
 
@@ -128,6 +188,8 @@ class HardenedSocketIOInput(SocketIOInput):
                 connected = any(True for _ in sio.manager.get_participants(self.namespace or "/", session))
             except KeyError:  # nobody has connected to the namespace since the start
                 connected = False
+            if not connected and shared:  # held by another replica
+                connected = await shared.open_anywhere(session)
             if not connected:
                 raise HandoffError("The user's chat is not open right now, so the reply was not sent; "
                                    "it can be sent when they write again.")
