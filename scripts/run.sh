@@ -72,8 +72,9 @@ cd "$ROOT"
 if [ -z "${HELPLINE_CONSOLE_TOKEN:-}" ] && [ ! -s "$VAR/console.token" ]; then
   (umask 077 && python -c "import secrets; print(secrets.token_urlsafe(32))" > "$VAR/console.token")
 fi
-# The key sender ids are hashed with (bot/privacy.py), made before several processes race to
-python -c "from bot.privacy import hash_sender; hash_sender('')"
+# The keys sender ids are hashed with (bot/privacy.py) and web sessions signed with (bot/sessions.py),
+# made here once, before several processes would race to make them.
+python -c "from bot import privacy, sessions; privacy.keyed_hash(''); sessions.issue()"
 if [ -n "$cluster" ]; then
   start_cluster_stores
   ensure_knowledge
