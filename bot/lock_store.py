@@ -6,11 +6,19 @@ both write a lock with one ticket, so both process the message at once, or the o
 was overwritten finds the lock gone and fails with LockError (the message is answered with an
 apology and never stored). Here the lock is Redis's own atomic one (SET NX with an expiry,
 released by a script that checks the owner): not first-come first-served, but exclusive.
+
+The lock's lifetime (TICKET_LOCK_LIFETIME) bounds how long a killed replica blocks its
+conversations, not how long a turn may take: while a turn runs, the lock is renewed every third
+of its lifetime. Under a burst a turn can take longer than the lifetime; an expired lock would
+let a second replica process the same conversation at once (two session starts for one new
+sender in the race of tests/test_cluster.py). A message waits up to WAIT_SECONDS for its turn.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,6 +26,10 @@ from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 from redis import asyncio as aioredis
 from redis.exceptions import LockError as RedisLockError
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+WAIT_SECONDS = 120  # how long a message waits for the conversation's lock before it is refused
 
 
 class HelplineLockStore(RedisLockStore):
@@ -34,11 +46,28 @@ class HelplineLockStore(RedisLockStore):
     async def lock(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME,
                    wait_time_in_seconds: float = 1) -> AsyncIterator[None]:
         lock = self.client.lock(f"{self.key_prefix}mutex:{conversation_id}", timeout=lock_lifetime,
-                                sleep=0.02, blocking_timeout=lock_lifetime + 5)
+                                sleep=0.02, blocking_timeout=max(WAIT_SECONDS, lock_lifetime))
         if not await lock.acquire():
             raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
+        renewal = asyncio.create_task(_renew(lock, lock_lifetime / 3))
         try:
             yield
         finally:
-            with contextlib.suppress(RedisLockError):  # held past its lifetime: already released
+            renewal.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewal
+            with contextlib.suppress(RedisLockError):  # lost (Redis restarted): nothing to release
                 await lock.release()
+
+
+async def _renew(lock: Any, every: float) -> None:
+    """Resets the lock's expiry to its full lifetime every `every` seconds while the turn runs."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await lock.reacquire()
+        except RedisLockError:  # no longer ours: the turn goes on, as it would have without renewal
+            logger.warning("a conversation's lock expired before its turn ended")
+            return
+        except RedisError:
+            logger.warning("a conversation's lock could not be renewed: Redis unreachable")
