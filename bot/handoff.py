@@ -367,7 +367,8 @@ class HandoffStore:
             raise Gone("The user deleted this conversation." if handoff.deleted
                        else f"This conversation is no longer in the queue ({handoff.state}).")
         if handoff.state == "held" and handoff.held_by != operator:
-            raise HeldByOther(f"{handoff.held_by} is already answering this conversation.")
+            raise HeldByOther(f"{handoff.held_by} is already answering this conversation.",
+                              holder=handoff.held_by or "")
 
     def holding(self, handoff_id: str, operator: str) -> Handoff:
         """The handoff, if `operator` holds it (to write in it)."""

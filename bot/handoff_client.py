@@ -65,9 +65,10 @@ class HandoffError(Exception):
     status = 409
     kind = "refused"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, **details: str | int) -> None:
         super().__init__(message)
         self.message = message
+        self.details = details  # what the console words the refusal with: holder, length, limit
 
 
 class NotFound(HandoffError):
@@ -85,8 +86,8 @@ class Gone(HandoffError):
 class TooLong(HandoffError):
     status, kind = 413, "too_long"
 
-    def __init__(self, message: str, limit: int) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, limit: int, **details: str | int) -> None:
+        super().__init__(message, limit=limit, **details)
         self.limit = limit
 
 
@@ -112,7 +113,7 @@ ERRORS: dict[str, type[HandoffError]] = {
 
 def error_json(error: HandoffError) -> dict[str, Any]:
     """How the routes send an error (the client turns it back into the same class)."""
-    body: dict[str, Any] = {"error": error.kind, "message": error.message}
+    body: dict[str, Any] = {"error": error.kind, "message": error.message, "details": error.details}
     if isinstance(error, TooLong):
         body["limit"] = error.limit
     return body
@@ -128,9 +129,11 @@ def error_from(status: int, body: Any) -> HandoffError:
         if status == 404:
             return Unauthorized("The assistant has no operator routes: HELPLINE_CONSOLE_TOKEN is not set there.")
         return HandoffError(f"The assistant answered HTTP {status}; please try again.")
+    details = {str(k): v for k, v in (body.get("details") or {}).items()
+               if isinstance(v, (str, int)) and k != "limit"} if isinstance(body.get("details"), dict) else {}
     if body.get("error") == TooLong.kind:
-        return TooLong(body["message"], int(body.get("limit") or 0))
-    return ERRORS.get(str(body.get("error")), HandoffError)(body["message"])
+        return TooLong(body["message"], int(body.get("limit") or 0), **details)
+    return ERRORS.get(str(body.get("error")), HandoffError)(body["message"], **details)
 
 
 class HandoffClient:

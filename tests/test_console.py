@@ -296,7 +296,7 @@ def test_the_script_aid_finds_the_answer_for_albanian_without_diacritics_and_fla
     page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowUp")
     page.keyboard.press("Enter")  # Enter copies the selected answer in the caller's language
-    page.wait_for_function("document.getElementById('aid-status').textContent.startsWith('Copied')")
+    page.wait_for_function("() => document.getElementById('aid-status').textContent.startsWith('Copied')")
     assert page.evaluate("navigator.clipboard.readText()").startswith(
         first.locator(".side[lang=sq] p").first.text_content())
     page.fill("#aid-q", "")
@@ -424,7 +424,8 @@ def test_two_operators_taking_the_same_conversation_at_once_only_one_gets_it(ser
     winner_name = replies[[r.status_code for r in replies].index(200)].json()["item"]["held_by"]
     loser = next(r for r in replies if r.status_code == 409).json()
     assert loser["kind"] == "held_by_other"
-    assert loser["error"] == f"{winner_name} is already answering this conversation."
+    # the console's own wording, in the operator's language (no Accept-Language here: Albanian), with the name
+    assert loser["error"] == f"{winner_name} po i përgjigjet tashmë kësaj bisede."
     winner, winner_token, other, other_token = ((first, first_token, second, second_token)
                                                 if winner_name == OPERATOR[0] else
                                                 (second, second_token, first, first_token))

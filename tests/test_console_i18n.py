@@ -168,7 +168,7 @@ def test_switching_to_albanian_relabels_every_page_and_stays(browser: Any, serve
         assert page.title().startswith("Ndihmësi i telefonatës")
         page.keyboard.type("sa dite mund te qendroj ne itali pa vize")
         page.locator("#aid-cards li.card").first.wait_for()
-        page.wait_for_function("document.getElementById('aid-language').textContent === 'Gjuha: shqip'")
+        page.wait_for_function("() => document.getElementById('aid-language').textContent === 'Gjuha: shqip'")
         first = page.locator("#aid-cards li.card").first
         assert first.locator("button.copy[data-lang=sq]").text_content() == "Kopjo shqip"
         assert "rishikuar më" in first.locator(".sources").text_content()
@@ -176,7 +176,7 @@ def test_switching_to_albanian_relabels_every_page_and_stays(browser: Any, serve
         page.click("#nav-queue")
         page.wait_for_url("**/queue")
         assert heading(console) == "Radha" and page.text_content("th >> nth=1") == "Pret prej"
-        page.wait_for_function("!document.getElementById('queue-status').textContent.startsWith('Po ngarkohet')")
+        page.wait_for_function("() => !document.getElementById('queue-status').textContent.startsWith('Po ngarkohet')")
         status = page.text_content("#queue-status")
         assert status == "Nuk pret askush." or status.startswith("Biseda:"), status
         page.click("#nav-stats")
@@ -217,7 +217,7 @@ def test_an_operator_sees_refusals_in_their_language(browser: Any, servers: Cons
         assert heading(console) == "Nuk lejohet"
         assert page.text_content(".error") == "Kjo faqe është vetëm për mbikëqyrësit."
         console.goto("/handoff/abcdefgh12345678")  # a script refusal, from the same table
-        page.wait_for_function("document.getElementById('conv-status').textContent !== ''")
+        page.wait_for_function("() => document.getElementById('conv-status').textContent !== ''")
         assert page.text_content("#conv-status") == "Kjo bisedë nuk është në radhë."
         assert page.text_content("#conv-take") == "Merre"
         console.assert_no_errors()

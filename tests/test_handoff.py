@@ -306,3 +306,13 @@ def test_a_long_paused_conversation_stays_paused_in_its_next_session() -> None:
     held.update(ActionExecuted("action_listen"))
     assert continue_in_new_session(held, 40)
     assert held.is_paused()
+
+
+def test_a_refusal_keeps_its_details_through_the_routes_json() -> None:
+    # the console words refusals itself, in the operator's language: it needs the holder and the length
+    from bot.handoff_client import HeldByOther, TooLong, error_from, error_json
+
+    held = error_from(409, error_json(HeldByOther("arben is already answering this conversation.", holder="arben")))
+    assert isinstance(held, HeldByOther) and held.details == {"holder": "arben"}
+    long = error_from(413, error_json(TooLong("The reply has 2001 characters; rest allows 2000.", 2000, length=2001)))
+    assert isinstance(long, TooLong) and (long.limit, long.details["length"]) == (2000, 2001)

@@ -147,7 +147,7 @@ class Relay:
             raise HandoffError(f"Replies cannot be sent on the user's channel ({handoff.channel}) from this server.")
         if len(text) > deliverer.limit:
             raise TooLong(f"The reply has {len(text)} characters; {handoff.channel} allows {deliverer.limit}.",
-                          deliverer.limit)
+                          deliverer.limit, length=len(text))
         if deliverer.send is not None:
             if not handoff.address:
                 raise HandoffError("The user cannot be reached yet: wait for their next message.")

@@ -231,7 +231,7 @@ def handoff_message(request: web.Request, error: HandoffError) -> str:
     kind = getattr(error, "kind", "refused")
     if kind not in HANDOFF_KINDS:
         return say(request, "handoff.refused", detail=error.message)
-    return say(request, f"handoff.{kind}", limit=getattr(error, "limit", 0))
+    return say(request, f"handoff.{kind}", **{"holder": "", "length": 0, "limit": 0, **error.details})
 
 
 def handoff_failure(request: web.Request, error: HandoffError) -> web.Response:

@@ -77,12 +77,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "error.bad_language": {"sq": "Gjuha e panelit është sq ose en.", "en": "The console's language is sq or en."},
     # -- refusals of the handoffs (by the kind the handoff core answers with) -------------------------
     "handoff.not_found": {"sq": "Kjo bisedë nuk është në radhë.", "en": "There is no such conversation in the queue."},
-    "handoff.held_by_other": {"sq": "Një operator tjetër po i përgjigjet tashmë kësaj bisede.",
-                              "en": "Another operator is already answering this conversation."},
+    "handoff.held_by_other": {"sq": "{holder} po i përgjigjet tashmë kësaj bisede.",
+                              "en": "{holder} is already answering this conversation."},
     "handoff.gone": {"sq": "Kjo bisedë nuk është më e hapur: përdoruesi e fshiu ose ajo u mbyll.",
                      "en": "This conversation is no longer open: the user deleted it or it was closed."},
-    "handoff.too_long": {"sq": "Përgjigjja është shumë e gjatë për këtë kanal: lejohen deri në {limit} shenja.",
-                         "en": "The reply is too long for this channel: at most {limit} characters."},
+    "handoff.too_long": {"sq": "Përgjigjja ka {length} shenja, më shumë se sa lejon ky kanal: deri në {limit}.",
+                         "en": "The reply has {length} characters, more than this channel allows: at most {limit}."},
     "handoff.unauthorized": {"sq": "Paneli nuk lidhet dot me asistentin (HELPLINE_CONSOLE_TOKEN): "
                                    "njoftoni administratorin.",
                              "en": "The console cannot connect to the assistant (HELPLINE_CONSOLE_TOKEN): "
@@ -213,7 +213,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "stats.no_data": {"sq": "pa të dhëna", "en": "no data"},
     "stats.card_removed": {"sq": "(përgjigje e hequr)", "en": "(card removed)"},
     "stats.outcomes": {"sq": "Përfundimet e telefonatave", "en": "Outcomes of calls"},
-    "stats.outcome_line": {"sq": "{name}: {key} — {value}", "en": "{name}: {key} — {value}"},
+    "stats.outcome_line": {"sq": "{name}: {item} — {value}", "en": "{name}: {item} — {value}"},
     "period.format": {"sq": "Datat shkruhen YYYY-MM-DD (viti-muaji-dita), për shembull 2026-12-01.",
                       "en": "Dates are written YYYY-MM-DD, for example 2026-12-01."},
     "period.backwards": {"sq": "Periudha fillon pasi mbaron.", "en": "The period starts after it ends."},
