@@ -23,8 +23,7 @@ from typing import Any
 import pytest
 import redis
 import requests
-import socketio
-from e2e_support import Servers
+from e2e_support import Servers, SocketChat
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from bot import settings
@@ -360,43 +359,50 @@ def stored_user_messages(servers: Servers, sender: str) -> int:
 
 @pytest.mark.e2e
 def test_rest_and_socketio_share_the_per_sender_limit(limited: tuple[Servers, str]) -> None:
+    # one widget session: 10 messages over the socket, 10 over the REST fallback with its token
     servers, url = limited
-    session = uuid.uuid4().hex  # the widget's session id, also a valid REST sender id
+    chat = SocketChat(servers.url)
+
+    def stored() -> int:
+        return sum(kind == "user" for kind, _ in servers.stored_events(chat.session_id, "socketio"))
+
+    def fallback(message: str) -> str:
+        response = requests.post(servers.webhook, json={"sender": chat.session_id, "token": chat.token,
+                                                        "message": message}, timeout=60)
+        assert response.status_code == 200, response.text[:300]
+        return "\n".join(m.get("text") or "" for m in response.json())
 
     async def over_the_socket() -> list[str]:
-        client = socketio.AsyncClient(reconnection=False)
-        answers: list[str] = []
-        client.on("bot_uttered", lambda data: answers.append(data.get("text") or ""))
-        await client.connect(servers.url, socketio_path="/socket.io", transports=["polling"])
+        await chat.open()
         try:
-            await client.emit("session_request", {"session_id": session})
-            await asyncio.sleep(0.5)
             for i in range(10):
-                await client.emit("user_uttered", {"message": f"pershendetje {i}", "session_id": session})
+                await chat.say(f"pershendetje {i}")
             for _ in range(300):  # until Rasa has stored all ten
-                if stored_user_messages(servers, session) >= 10:
+                if stored() >= 10:
                     break
                 await asyncio.sleep(0.2)
-            await asyncio.to_thread(lambda: [rest_reply(servers, session, f"hello {i}") for i in range(10)])
-            answers.clear()
+            await asyncio.to_thread(lambda: [fallback(f"hello {i}") for i in range(10)])
+            chat.received.clear()
             for message in ("sa dite mund te qendroj ne itali?", DANGER):
-                await client.emit("user_uttered", {"message": message, "session_id": session})
+                before = len(chat.received)
+                await chat.say(message)
                 for _ in range(100):
-                    if len(answers) >= 1:
+                    if len(chat.received) > before:
                         break
                     await asyncio.sleep(0.1)
                 await asyncio.sleep(0.5)  # nothing more follows a refusal
-            return answers
+            return [str(m.get("text") or "") for m in chat.received]
         finally:
-            await client.disconnect()
+            await chat.close()
 
     socket_answers = asyncio.run(over_the_socket())
-    assert stored_user_messages(servers, session) == 20  # 10 on each channel, each processed
-    assert rest_reply(servers, session, "a third channel's worth?").startswith(TOO_FAST)
+    assert stored() == 20  # 10 on each channel, each processed, in the one conversation
+    assert fallback("a third channel's worth?").startswith(TOO_FAST)
     assert len(socket_answers) == 2, socket_answers
     assert socket_answers[0].startswith(TOO_FAST)
     assert socket_answers[1] == bilingual_text("utter_emergency")  # refused, yet the numbers
-    assert stored_user_messages(servers, session) == 20  # the refused ones were not processed
+    assert stored() == 20  # the refused ones were not processed
+    session = chat.session_id
     keys = [key.decode() for key in redis.Redis.from_url(url).keys("*")]
     assert keys and not any(session in key or "127.0.0" in key for key in keys)
 
