@@ -459,5 +459,13 @@ class SocketChat:
             await asyncio.sleep(0.1)
         return [m.get("text") or "" for m in self.received]
 
+    async def texts_with(self, wanted: str, timeout: float = 60.0) -> list[str]:
+        """The texts received so far, once one contains `wanted` (or the timeout passed): a reply
+        comes in several bubbles, so a count of texts does not say that it is complete."""
+        deadline = time.monotonic() + timeout
+        while not any(wanted in t for t in await self.texts(0)) and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        return await self.texts(0)
+
     async def close(self) -> None:
         await self.client.disconnect()
