@@ -12,6 +12,11 @@ conversations, not how long a turn may take: while a turn runs, the lock is rene
 of its lifetime. Under a burst a turn can take longer than the lifetime; an expired lock would
 let a second replica process the same conversation at once (two session starts for one new
 sender in the race of tests/test_cluster.py). A message waits up to WAIT_SECONDS for its turn.
+
+Waiting is cheap: the turns of one conversation in one replica queue on an asyncio lock, in the
+order they came (only the first asks Redis), and that one asks again after a pause that doubles
+up to half a second. Polling every few milliseconds, as redis-py's lock does, let a burst of
+waiting messages take the CPU from the turns they were waiting for.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 WAIT_SECONDS = 120  # how long a message waits for the conversation's lock before it is refused
+FIRST_PAUSE, LONGEST_PAUSE = 0.01, 0.5  # seconds between asking Redis for a held lock
 
 
 class HelplineLockStore(RedisLockStore):
@@ -41,23 +47,62 @@ class HelplineLockStore(RedisLockStore):
         db, prefix = int(options.get("db", 1)), options.get("key_prefix")
         super().__init__(host=host, port=port, db=db, password=options.get("password"), key_prefix=prefix)
         self.client = aioredis.Redis(host=host, port=port, db=db, password=options.get("password"))
+        self._local = _LocalQueues()
 
     @contextlib.asynccontextmanager
     async def lock(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME,
                    wait_time_in_seconds: float = 1) -> AsyncIterator[None]:
-        lock = self.client.lock(f"{self.key_prefix}mutex:{conversation_id}", timeout=lock_lifetime,
-                                sleep=0.02, blocking_timeout=max(WAIT_SECONDS, lock_lifetime))
-        if not await lock.acquire():
-            raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
-        renewal = asyncio.create_task(_renew(lock, lock_lifetime / 3))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(WAIT_SECONDS, lock_lifetime)
+        async with self._local.hold(conversation_id, deadline - loop.time()):
+            lock = self.client.lock(f"{self.key_prefix}mutex:{conversation_id}", timeout=lock_lifetime)
+            await _acquire(lock, deadline, conversation_id)
+            renewal = asyncio.create_task(_renew(lock, lock_lifetime / 3))
+            try:
+                yield
+            finally:
+                renewal.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewal
+                with contextlib.suppress(RedisLockError):  # lost (Redis restarted): nothing to release
+                    await lock.release()
+
+
+class _LocalQueues:
+    """One asyncio lock per conversation with turns waiting in this process; dropped when none is."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str, wait: float) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
         try:
-            yield
+            try:
+                await asyncio.wait_for(lock.acquire(), timeout=max(wait, 0))
+            except asyncio.TimeoutError:
+                raise LockError(f"Could not acquire lock for conversation_id '{key}'.") from None
+            try:
+                yield
+            finally:
+                lock.release()
         finally:
-            renewal.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewal
-            with contextlib.suppress(RedisLockError):  # lost (Redis restarted): nothing to release
-                await lock.release()
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+async def _acquire(lock: Any, deadline: float, conversation_id: str) -> None:
+    """Takes Redis's lock, asking again after pauses that double, until `deadline` (loop time)."""
+    loop, pause = asyncio.get_running_loop(), FIRST_PAUSE
+    while not await lock.acquire(blocking=False):
+        if loop.time() + pause > deadline:
+            raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, LONGEST_PAUSE)
 
 
 async def _renew(lock: Any, every: float) -> None:
