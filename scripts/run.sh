@@ -27,7 +27,10 @@ cleanup() {  # each supervisor stops what it runs, then itself (supervise's trap
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
-trap cleanup EXIT INT TERM
+# A stop while the servers are still starting (wait_for) ends run.sh too, not just its servers.
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
 
 rotate_log() {  # log file: keeps one previous file of 10 MB at most
   if [ -f "$1" ] && [ "$(stat -c %s "$1")" -gt $((10 * 1024 * 1024)) ]; then mv -f "$1" "$1.1"; fi

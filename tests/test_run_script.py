@@ -103,3 +103,33 @@ def test_run_sh_cluster_stops_postgresql_redis_and_haproxy_when_it_is_stopped(tm
         left = cluster.stop()  # TERM to run.sh, as Ctrl+C or a service manager stops it
     assert not left, f"still listening after run.sh stopped: {left}"
     assert not Path(f"/proc/{postgres}").exists(), "PostgreSQL outlived run.sh"
+
+
+def test_run_sh_stopped_while_its_servers_start_ends_at_once(tmp_path: Path) -> None:
+    # Ctrl+C while run.sh still waits for Rasa to load: everything stops and run.sh ends, it does
+    # not go on waiting for a server that is gone
+    if not MODEL.is_file():
+        pytest.skip("no trained model (scripts/test.sh trains one before pytest)")
+    ports = free_ports(4)
+    env = {**os.environ, **dict(zip(("RASA_PORT", "ACTION_PORT", "WEB_PORT", "CONSOLE_PORT"), map(str, ports),
+                                    strict=True)),
+           "HELPLINE_LOG_DIR": str(tmp_path), "HELPLINE_DB_URL": f"sqlite:///{tmp_path / 'knowledge.db'}"}
+    with (tmp_path / "run.out").open("w") as output:
+        run = subprocess.Popen(["bash", str(ROOT / "scripts" / "run.sh")], cwd=ROOT, env=env, stdout=output,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + STARTUP_SECONDS
+            while "Starting the operator console" not in (tmp_path / "run.out").read_text():
+                assert run.poll() is None and time.monotonic() < deadline, (tmp_path / "run.out").read_text()
+                time.sleep(0.2)
+            assert "The assistant is running" not in (tmp_path / "run.out").read_text()
+            os.kill(run.pid, signal.SIGTERM)
+            run.wait(timeout=60)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(run.pid, signal.SIGKILL)
+    assert run.returncode != 0
+    deadline = time.monotonic() + 30
+    while any(_listening(p) for p in ports):
+        assert time.monotonic() < deadline, "a process outlived run.sh"
+        time.sleep(0.5)
