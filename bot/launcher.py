@@ -6,6 +6,9 @@
 - A request body over the messaging channels' limit (bot.channels.base.MAX_BODY) is refused with
   413 before it is read (Sanic's default is 100 MB: a few such bodies took Rasa's memory past a
   gigabyte); REST and socket.io allow less (bot.channels.guard.MAX_MESSAGE_BODY).
+- A message waiting for its turn is not cancelled after Sanic's default 60 s (RESPONSE_TIMEOUT;
+  Rasa raises it only with its HTTP API on): a burst queues messages for longer
+  (bot.settings.response_seconds).
 - `GET /` answers without Rasa's version (it tells an attacker which advisories apply).
 - The origins given with `--cors` are recorded in CORS_ORIGINS, for the socket.io channel's
   Origin check (Rasa applies them to HTTP only).
@@ -36,6 +39,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import settings
 from bot.channels.base import MAX_BODY
 
 CORS_ORIGINS: list[str] | None = None  # Rasa's --cors, once it has configured its app
@@ -91,6 +95,7 @@ def apply_fixes() -> None:
     """The fixes above, before Rasa reads its environment or builds its server."""
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_BODY))
+    os.environ.setdefault("SANIC_RESPONSE_TIMEOUT", str(settings.response_seconds()))
     rasa.server.add_root_route = add_root_route
     rasa.core.run.configure_app = record_cors(rasa.core.run.configure_app)
     cache_action_response_validator()

@@ -11,7 +11,8 @@ The lock's lifetime (TICKET_LOCK_LIFETIME) bounds how long a killed replica bloc
 conversations, not how long a turn may take: while a turn runs, the lock is renewed every third
 of its lifetime. Under a burst a turn can take longer than the lifetime; an expired lock would
 let a second replica process the same conversation at once (two session starts for one new
-sender in the race of tests/test_cluster.py). A message waits up to WAIT_SECONDS for its turn.
+sender in the race of tests/test_cluster.py). A message waits up to HELPLINE_TURN_WAIT seconds
+(bot/settings.py) for its turn.
 
 Waiting is cheap: the turns of one conversation in one replica queue on an asyncio lock, in the
 order they came (only the first asks Redis), and that one asks again after a pause that doubles
@@ -33,8 +34,9 @@ from redis import asyncio as aioredis
 from redis.exceptions import LockError as RedisLockError
 from redis.exceptions import RedisError
 
+from bot import settings
+
 logger = logging.getLogger(__name__)
-WAIT_SECONDS = 120  # how long a message waits for the conversation's lock before it is refused
 FIRST_PAUSE, LONGEST_PAUSE = 0.01, 0.5  # seconds between asking Redis for a held lock
 
 
@@ -53,7 +55,7 @@ class HelplineLockStore(RedisLockStore):
     async def lock(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME,
                    wait_time_in_seconds: float = 1) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + max(WAIT_SECONDS, lock_lifetime)
+        deadline = loop.time() + max(settings.turn_wait_seconds(), lock_lifetime)
         async with self._local.hold(conversation_id, deadline - loop.time()):
             lock = self.client.lock(f"{self.key_prefix}mutex:{conversation_id}", timeout=lock_lifetime)
             await _acquire(lock, deadline, conversation_id)

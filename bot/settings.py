@@ -53,6 +53,26 @@ def endpoints_file(default: Path | None = None) -> Path:
     return Path(get("HELPLINE_ENDPOINTS") or default or ROOT / "endpoints.yml")
 
 
+def turn_wait_seconds() -> int:
+    """HELPLINE_TURN_WAIT: how long a message may wait for its conversation's earlier messages to
+    be answered (the lock store, bot/lock_store.py) before it is refused. A burst on a small
+    cluster queues messages for a minute or more; refused, the person must send them again."""
+    return get_int("HELPLINE_TURN_WAIT", 120)
+
+
+def turns_in_flight() -> int:
+    """HELPLINE_TURNS_IN_FLIGHT: how many messages one Rasa process works on at once (bot/admission.py);
+    more wait in order. A few overlap the action server's and the database's waits; many only share
+    the CPU, so every one of them finishes late."""
+    return get_int("HELPLINE_TURNS_IN_FLIGHT", 8)
+
+
+def response_seconds() -> int:
+    """How long Rasa's HTTP handlers may take (Sanic's RESPONSE_TIMEOUT, 60 s by default, which
+    cancelled messages still waiting their turn): the turn's wait and the turn itself under load."""
+    return turn_wait_seconds() + 60
+
+
 # --- rate limits (bot/limits.py) ----------------------------------------------------------------
 
 

@@ -111,7 +111,8 @@ start_cluster_redis() {
 # health check; /socket.io by the client's address, so a browser's polling and websocket requests
 # reach the same replica (the widget sets no cookie); a request is sent again to another replica
 # only when it could not be sent at all (connection refused), never after a replica may have
-# processed it: that client gets a 502 whose JSON says so.
+# processed it: that client gets a 502 whose JSON says so. A replica may take its turn wait
+# (HELPLINE_TURN_WAIT, bot/settings.py) and a minute more to answer; the proxy waits longer.
 write_haproxy_config() {
   local servers="" i=0 port
   for port in "${REPLICA_PORTS[@]}"; do
@@ -137,8 +138,8 @@ defaults
     retries 3
     retry-on conn-failure
     timeout connect 2s
-    timeout client 120s
-    timeout server 90s
+    timeout client $((${HELPLINE_TURN_WAIT:-120} + 90))s
+    timeout server $((${HELPLINE_TURN_WAIT:-120} + 70))s
     timeout tunnel 1h
     timeout http-keep-alive 10s
     errorfile 502 $CLUSTER/haproxy/502.http

@@ -30,6 +30,7 @@ import requests
 import sqlalchemy
 from e2e_support import MODEL, ROOT, free_ports
 
+from bot import settings
 from bot.privacy import hash_sender
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -185,8 +186,10 @@ async def race(cluster: Cluster, pairs: int) -> RaceResult:
     first, second = cluster.replica(0), cluster.replica(1)
     started = time.monotonic()
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
-        replies = await asyncio.gather(*(asyncio.gather(post(session, first, s, RACE_TEXTS[0]),
-                                                        post(session, second, s, RACE_TEXTS[1]))
+        # a burst queues messages: each may wait its turn and the turn (bot.settings.response_seconds)
+        wait = settings.response_seconds() + 30
+        replies = await asyncio.gather(*(asyncio.gather(post(session, first, s, RACE_TEXTS[0], wait),
+                                                        post(session, second, s, RACE_TEXTS[1], wait))
                                          for s in senders))
     seconds = time.monotonic() - started
     unanswered = sum(not answered(*reply) for pair in replies for reply in pair)
@@ -236,7 +239,10 @@ class KillResult:
 
 
 async def load_with_kill(cluster: Cluster, users: int, seconds: float, kill_after: float,
-                         pace: float = 1.0) -> KillResult:
+                         pace: float = 3.5) -> KillResult:
+    """`users` conversations through the proxy, a message every `pace` seconds each (under the
+    per-sender limit: a limited message is answered with a request to wait and not stored), and
+    replica 2 killed with SIGKILL after `kill_after` seconds."""
     counter = iter(range(10**9))
     sent: dict[str, list[tuple[str, int, Any, float]]] = {}
     victim = cluster.replica_ports[1]
@@ -280,7 +286,10 @@ async def load_with_kill(cluster: Cluster, users: int, seconds: float, kill_afte
             ok = answered(status, body)
             if not ok:
                 errors[str(status)] += 1
-                unclear += not (isinstance(body, dict) and "send it again" in str(body.get("error")))
+                clear = isinstance(body, dict) and "send it again" in str(body.get("error"))
+                unclear += not clear
+                if not clear and len(examples) < 5:
+                    examples.append(f"{sender} {marker}: HTTP {status}, {str(body)[:200]}")
             if (ok and copies != 1) or copies > 1:
                 lost += ok and copies == 0
                 doubled += copies > 1

@@ -105,7 +105,7 @@ def test_a_soak_through_the_proxy_stores_every_message_once(cluster: Cluster) ->
 
 
 def test_a_replica_killed_under_load_loses_no_message_and_is_started_again(cluster: Cluster) -> None:
-    result = asyncio.run(load_with_kill(cluster, users=50, seconds=40, kill_after=12))
+    result = asyncio.run(load_with_kill(cluster, users=50, seconds=50, kill_after=15))
     assert result.sent >= 500, result
     assert (result.lost, result.doubled, result.unclear_errors) == (0, 0, 0), result
     assert result.users_answered_after_kill == result.users, result  # every conversation goes on

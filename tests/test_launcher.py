@@ -61,13 +61,18 @@ def test_the_fix_applies_to_every_remote_action(monkeypatch: pytest.MonkeyPatch)
         _action()._validate_action_result(INVALID[0])
 
 
-def test_the_fixes_turn_telemetry_off_and_limit_bodies_unless_configured(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("RASA_TELEMETRY_ENABLED", raising=False)
-    monkeypatch.setenv("SANIC_REQUEST_MAX_SIZE", "1000")
-    # restored afterwards, so that the other tests see Rasa as shipped
+@pytest.fixture
+def rasa_as_shipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Restores what apply_fixes() replaces afterwards, so that the other tests see Rasa as shipped."""
     monkeypatch.setattr(rasa.server, "add_root_route", rasa.server.add_root_route)
     monkeypatch.setattr(RemoteAction, "_validate_action_result", RemoteAction._validate_action_result)
     monkeypatch.setattr(rasa.core.run, "configure_app", rasa.core.run.configure_app)
+
+
+def test_the_fixes_turn_telemetry_off_and_limit_bodies_unless_configured(monkeypatch: pytest.MonkeyPatch,
+                                                                          rasa_as_shipped: None) -> None:
+    monkeypatch.delenv("RASA_TELEMETRY_ENABLED", raising=False)
+    monkeypatch.setenv("SANIC_REQUEST_MAX_SIZE", "1000")
     launcher.apply_fixes()
     assert os.environ["RASA_TELEMETRY_ENABLED"] == "false"
     assert os.environ["SANIC_REQUEST_MAX_SIZE"] == "1000"  # an operator's setting wins
@@ -78,3 +83,13 @@ def test_the_projects_endpoints_reach_the_action_server_of_action_port(monkeypat
     monkeypatch.setenv("ACTION_PORT", "5999")
     endpoints = AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.yml"))
     assert endpoints.action is not None and endpoints.action.url == "http://127.0.0.1:5999/webhook"
+
+
+def test_messages_waiting_their_turn_outlast_sanics_60_seconds(monkeypatch: pytest.MonkeyPatch,
+                                                                 rasa_as_shipped: None) -> None:
+    # without Rasa's HTTP API, Sanic's default 60 s cancelled messages queued by a burst
+    monkeypatch.delenv("SANIC_RESPONSE_TIMEOUT", raising=False)
+    monkeypatch.setenv("HELPLINE_TURN_WAIT", "300")
+    launcher.apply_fixes()
+    app = rasa.core.run._create_app_without_api()
+    assert app.config.RESPONSE_TIMEOUT == 360 > 300

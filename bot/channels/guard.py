@@ -12,6 +12,8 @@ web widget, REST and any messaging channel added later:
   processed; messaging channels pass no address (their provider sends for everyone);
 - either refusal becomes the emergency answer when the message signals danger;
 - metadata is cut to a short allow-list (small_metadata);
+- a few turns are worked on at once per process, the others wait in order; a message that
+  signals danger never waits (bot/admission.py);
 - a turn that produced no reply (the action server or the database failed) gets a short
   apology with the helpline, never silence; a message that signals danger gets the emergency
   numbers instead (the domain's `utter_emergency`, which needs neither the action server nor the
@@ -41,6 +43,7 @@ from typing import Any
 import yaml
 from rasa.core.channels.channel import OutputChannel, UserMessage
 
+from bot.admission import Admission, process_admission
 from bot.channels.address import CLIENT_ADDRESS
 from bot.channels.relay import relay, store
 from bot.emergency import danger_signals
@@ -152,11 +155,12 @@ def channel_of(message: UserMessage) -> str:
 
 
 def guard(on_new_message: OnNewMessage, limits: RateLimits | None = None, *, by_address: bool = True,
-          namespace: Callable[[UserMessage], str] = channel_of) -> OnNewMessage:
+          namespace: Callable[[UserMessage], str] = channel_of,
+          admission: Admission | None = None) -> OnNewMessage:
     """Wraps a channel's message handler with the checks above. `by_address`: the channel sets
     CLIENT_ADDRESS for each message (REST and socket.io; not the messaging channels' webhooks).
     `namespace` says whose conversation a message continues (REST may continue a web session's,
-    given its token)."""
+    given its token). `admission` bounds the turns in flight (the process's, by default)."""
     limits = limits or shared_limits()
 
     async def guarded(message: UserMessage) -> Any:
@@ -174,8 +178,10 @@ def guard(on_new_message: OnNewMessage, limits: RateLimits | None = None, *, by_
         sender = str(message.sender_id)
         output = message.output_channel = CountingOutput(message.output_channel, sender)
         message.sender_id = hash_sender(sender, conversation)
+        urgent = bool(danger_signals(message.text))
         try:
-            result = await on_new_message(message)
+            async with (admission or process_admission()).turn(urgent):
+                result = await on_new_message(message)
         except Exception:  # whatever failed, the person must not be left unanswered
             logger.exception("processing a message failed")
             result = None
@@ -187,7 +193,7 @@ def guard(on_new_message: OnNewMessage, limits: RateLimits | None = None, *, by_
                 except Exception:  # a flag not stored must not lose the message's answer
                     logger.exception("a paused conversation's message was not fully handled")
         elif output.sent == 0:  # every turn of this assistant answers; silence means a failure
-            fallback = "utter_emergency" if danger_signals(message.text) else "utter_service_unavailable"
+            fallback = "utter_emergency" if urgent else "utter_service_unavailable"
             await output.inner.send_text_message(sender, bilingual_text(fallback))
         if handoff is not None:
             try:
