@@ -130,9 +130,16 @@ write_haproxy_config() {
   cat > "$CLUSTER/haproxy/haproxy.cfg" <<CFG
 global
     maxconn 4096
+    log stdout format raw local0 info  # one line per request, into haproxy.log
 
 defaults
     mode http
+    log global
+    option httplog
+    # one request per client connection: on a kept-alive one, HAProxy answers a replica's death
+    # mid-request by closing the connection without a word (so that a browser would resend); a
+    # REST client then cannot tell what happened. Closed after each answer, it gets the 502 below.
+    option httpclose
     option forwardfor
     option redispatch 1
     retries 3
