@@ -41,8 +41,9 @@ def main() -> None:
     try:
         r = asyncio.run(race(cluster, args.pairs))
         print(f"race: {r.pairs} pairs (one new sender, two messages at once, replicas 1 and 2) in "
-              f"{r.seconds:.1f} s: unanswered {r.unanswered}, lost user messages {r.lost}, doubled events "
-              f"{r.doubled}, senders without exactly one session start {r.session_starts_not_one}; {load()}")
+              f"{r.seconds:.1f} s: unanswered {r.unanswered} {r.unanswered_by or ''}, lost user messages {r.lost}, "
+              f"doubled events {r.doubled}, senders without exactly one session start {r.session_starts_not_one}; "
+              f"{load()}")
         for example in r.examples:
             print(f"  {example}")
         failed |= bool(r.unanswered or r.lost or r.doubled or r.session_starts_not_one)

@@ -8,7 +8,7 @@
   gigabyte); REST and socket.io allow less (bot.channels.guard.MAX_MESSAGE_BODY).
 - A message waiting for its turn is not cancelled after Sanic's default 60 s (RESPONSE_TIMEOUT;
   Rasa raises it only with its HTTP API on): a burst queues messages for longer
-  (bot.settings.response_seconds).
+  (bot.settings.response_seconds); the listening socket's backlog holds a burst's connections.
 - `GET /` answers without Rasa's version (it tells an attacker which advisories apply).
 - The origins given with `--cors` are recorded in CORS_ORIGINS, for the socket.io channel's
   Origin check (Rasa applies them to HTTP only).
@@ -42,6 +42,9 @@ from sanic.response import HTTPResponse
 from bot import settings
 from bot.channels.base import MAX_BODY
 
+# Connections the kernel holds for Rasa before it accepts them (Rasa's default is 100): a burst of
+# a few hundred at once otherwise has some refused before Rasa sees them.
+BACKLOG = 2048
 CORS_ORIGINS: list[str] | None = None  # Rasa's --cors, once it has configured its app
 
 
@@ -96,6 +99,7 @@ def apply_fixes() -> None:
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_BODY))
     os.environ.setdefault("SANIC_RESPONSE_TIMEOUT", str(settings.response_seconds()))
+    os.environ.setdefault("SANIC_BACKLOG", str(BACKLOG))
     rasa.server.add_root_route = add_root_route
     rasa.core.run.configure_app = record_cors(rasa.core.run.configure_app)
     cache_action_response_validator()

@@ -175,6 +175,7 @@ class RaceResult:
     pairs: int
     seconds: float
     unanswered: int  # requests without an answer
+    unanswered_by: dict[str, int]  # what they got instead: HTTP status, or the client's error
     lost: int  # user messages not stored
     doubled: int  # events stored more than once
     session_starts_not_one: int  # senders with no session start, or more than one
@@ -192,7 +193,9 @@ async def race(cluster: Cluster, pairs: int) -> RaceResult:
                                                         post(session, second, s, RACE_TEXTS[1], wait))
                                          for s in senders))
     seconds = time.monotonic() - started
-    unanswered = sum(not answered(*reply) for pair in replies for reply in pair)
+    failed = [reply for pair in replies for reply in pair if not answered(*reply)]
+    unanswered = len(failed)
+    unanswered_by = Counter(str(status) if status else str(body).split("(")[0] for status, body in failed)
     stored = cluster.user_events(senders)
     lost = doubled = starts = 0
     examples: list[str] = []
@@ -206,7 +209,7 @@ async def race(cluster: Cluster, pairs: int) -> RaceResult:
         starts += session_starts != 1
         if (missing or twice or session_starts != 1) and len(examples) < 5:
             examples.append(f"{sender}: user texts {user_texts(events)}, {session_starts} session starts")
-    return RaceResult(pairs, seconds, unanswered, lost, doubled, starts, examples)
+    return RaceResult(pairs, seconds, unanswered, dict(unanswered_by), lost, doubled, starts, examples)
 
 
 # --- kill -9 of one replica under load through the proxy ---

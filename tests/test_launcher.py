@@ -73,9 +73,11 @@ def test_the_fixes_turn_telemetry_off_and_limit_bodies_unless_configured(monkeyp
                                                                           rasa_as_shipped: None) -> None:
     monkeypatch.delenv("RASA_TELEMETRY_ENABLED", raising=False)
     monkeypatch.setenv("SANIC_REQUEST_MAX_SIZE", "1000")
+    monkeypatch.delenv("SANIC_BACKLOG", raising=False)
     launcher.apply_fixes()
     assert os.environ["RASA_TELEMETRY_ENABLED"] == "false"
     assert os.environ["SANIC_REQUEST_MAX_SIZE"] == "1000"  # an operator's setting wins
+    assert int(os.environ["SANIC_BACKLOG"]) >= 1024  # Rasa reads it; its own default, 100, refused a burst
     assert rasa.server.add_root_route is launcher.add_root_route
 
 
