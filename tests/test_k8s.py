@@ -16,8 +16,27 @@ K8S = Path(__file__).resolve().parents[1] / "deploy" / "k8s"
 KUBERNETES_VERSION = "1.28"
 
 
+class StrictLoader(yaml.SafeLoader):
+    """yaml's safe loader refusing a key given twice in one mapping: yaml keeps the last one
+    silently, so a second `labels:` or `env:` would drop the first without a word."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_all(text: str) -> list[Any]:
+    return list(yaml.load_all(text, Loader=StrictLoader))  # noqa: S506 (a SafeLoader)
+
+
 def manifests() -> list[dict[str, Any]]:
-    return [doc for path in sorted(K8S.glob("*.yaml")) for doc in yaml.safe_load_all(path.read_text()) if doc]
+    return [doc for path in sorted(K8S.glob("*.yaml")) for doc in load_all(path.read_text()) if doc]
 
 
 def named(kind: str, name: str) -> dict[str, Any]:
@@ -89,3 +108,9 @@ def test_pods_run_as_non_root_without_privileges() -> None:
             assert context["allowPrivilegeEscalation"] is False
             assert context["capabilities"]["drop"] == ["ALL"]
             assert "requests" in container["resources"] and "limits" in container["resources"]
+
+
+def test_a_key_given_twice_is_refused() -> None:
+    with pytest.raises(yaml.constructor.ConstructorError, match="duplicate key 'labels'"):
+        load_all("metadata:\n  labels: {a: b}\n  labels: {c: d}\n")
+    assert load_all("a: 1\n---\nb: {a: 1}\n") == [{"a": 1}, {"b": {"a": 1}}]
