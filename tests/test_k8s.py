@@ -44,7 +44,9 @@ def manifests() -> list[dict[str, Any]]:
 
 
 def named(kind: str, name: str) -> dict[str, Any]:
-    return next(d for d in manifests() if d["kind"] == kind and d["metadata"]["name"] == name)
+    found = [d for d in manifests() if d["kind"] == kind and d["metadata"]["name"] == name]
+    assert found, f"no {kind} {name} in deploy/k8s"
+    return found[0]
 
 
 @pytest.fixture
