@@ -301,3 +301,16 @@ def test_kustomization_lists_every_manifest_but_the_example_secret() -> None:
     assert SECRET_EXAMPLE not in kustomization["resources"]
     assert kustomization["namespace"] == named("Namespace", "helpline")["metadata"]["name"]
     assert not list(K8S.glob("*.yml")), "name manifests *.yaml (only those are checked)"
+
+
+def test_the_image_runs_as_the_pods_user_with_its_model_built_in() -> None:
+    dockerfile = (K8S.parent / "Dockerfile").read_text()
+    stages = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("FROM ")]
+    assert stages[-1] == "python:3.10-slim"
+    assert "requirements.lock" in dockerfile and "USER 10001:10001" in dockerfile
+    assert "rasa train --fixed-model-name helpline --out models" in dockerfile
+    rasa = named("Deployment", "helpline-rasa")["spec"]["template"]["spec"]["containers"][0]["command"]
+    assert rasa[rasa.index("--model") + 1] == "models/helpline.tar.gz"
+    for _, _, pod in pod_templates():
+        if any(c["image"].startswith("helpline-assistant:") for c in pod["containers"]):
+            assert pod["securityContext"]["runAsUser"] == 10001
