@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot import keys, sessions
-from bot.channels.socketio import requested_session
+from bot.channels.origins import requested_session
 
 DAY = 86_400.0
 

@@ -1,6 +1,8 @@
 """Web chat sessions against the real servers (tests/e2e_support.py) with real socket.io clients
 (python-socketio): the server issues each session and its token, knowing a session id is not
-enough to receive its replies, and REST reaches a session's conversation only with its token."""
+enough to receive its replies, and REST reaches a session's conversation only with its token.
+A widget whose socket.io is blocked gets its session from the web server over HTTP, and can
+then delete its conversation like any other."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 from e2e_support import Servers, SocketChat
+from web_support import WebServers
 
 from bot import sessions
 
@@ -23,8 +26,8 @@ QUIET = 4.0  # seconds a client listens for replies that must not come
 
 
 @pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    running = Servers.with_tracker_store(tmp_path_factory.mktemp("sessions"))
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServers]:
+    running = WebServers.with_tracker_store(tmp_path_factory.mktemp("sessions"))
     try:
         running.start()
         yield running
@@ -128,3 +131,42 @@ def test_a_rest_sender_equal_to_a_session_id_is_a_separate_conversation(servers:
     assert "a forged token" not in json.dumps(servers.stored_events(session, "rest"))
     stored = json.dumps(servers.stored_events(session, "socketio"))
     assert mine["token"] not in stored, "the token was stored with the message"
+
+
+def test_a_rest_only_widget_gets_a_session_over_http_and_can_delete_its_conversation(
+        servers: WebServers) -> None:
+    page = servers.web_url  # the demo page's origin, which Rasa's --cors allows
+
+    def session(body: dict[str, str], origin: str = page) -> requests.Response:
+        return requests.post(f"{servers.web_url}/widget/session", data=json.dumps(body), timeout=30,
+                             headers={"Content-Type": "text/plain", "Origin": origin})
+
+    refused = session({}, origin="https://elsewhere.example")
+    assert refused.status_code == 403, refused.text
+    given = session({})
+    assert given.status_code == 200, given.text
+    mine = given.json()
+    assert sessions.valid(mine["session_id"], mine["token"])
+    assert session(mine).json() == mine, "a valid token resumes the session"
+    expired = sessions.issue(now=time.time() - 31 * 86_400)
+    for stale in ({"session_id": expired.session_id, "token": expired.token},
+                  {"session_id": mine["session_id"], "token": sessions.issue().token},
+                  {"session_id": mine["session_id"], "token": mine["token"][:-4] + "abcd"}):
+        other = session(stale).json()
+        assert other["session_id"] not in (stale["session_id"], mine["session_id"]), other
+        assert sessions.valid(other["session_id"], other["token"])
+
+    sent = requests.post(servers.webhook, timeout=60, json={
+        "sender": mine["session_id"], "message": QUESTION, "token": mine["token"]})
+    assert sent.status_code == 200 and any("90" in m.get("text", "") for m in sent.json()), sent.text
+    assert user_texts(servers, mine["session_id"], "socketio") == [QUESTION], "not the session's conversation"
+
+    forget = f"{servers.web_url}/widget/forget"
+    elsewhere = requests.post(forget, data=json.dumps(mine), timeout=30,
+                              headers={"Content-Type": "text/plain", "Origin": "https://elsewhere.example"})
+    assert elsewhere.status_code == 403
+    assert servers.stored_events(mine["session_id"], "socketio"), "a refused delete deleted"
+    deleted = requests.post(forget, data=json.dumps(mine), timeout=30,
+                            headers={"Content-Type": "text/plain", "Origin": page})
+    assert deleted.status_code == 204, deleted.text
+    assert servers.stored_events(mine["session_id"], "socketio") == []

@@ -94,7 +94,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServers]:
         build_widget()
     except RuntimeError as error:
         pytest.fail(str(error), pytrace=False)
-    running = WebServers(tmp_path_factory.mktemp("widget"))
+    # conversations in a tracker store, as scripts/run.sh keeps them, so a delete can be checked
+    running = WebServers.with_tracker_store(tmp_path_factory.mktemp("widget"))
     try:
         running.start()
     except Exception as error:
@@ -415,6 +416,33 @@ def test_rest_fallback_when_the_socket_cannot_connect(desktop: Widget) -> None:
     assert language_of(" ".join(texts)) == "sq", texts
     assert any(url.endswith("/webhooks/rest/webhook") for url in desktop.requests)
     desktop.assert_private(ALBANIAN_QUESTION)
+
+
+def test_a_widget_whose_socket_is_blocked_gets_a_session_and_can_delete_its_conversation(
+        desktop: Widget) -> None:
+    """socket.io blocked (as by some networks' proxies): the widget gets its session from the web
+    server over HTTP, once, talks over REST with its token, and "Delete my conversation" then
+    removes it from the tracker store."""
+    page, servers = desktop.page, desktop.servers
+    page.route("**/socket.io/**", lambda route: route.abort())
+    desktop.goto()
+    desktop.open()
+    desktop.send(GREETING_SQ)
+    desktop.send(ALBANIAN_QUESTION)
+    stored = desktop.session()
+    session, token = stored["hlw.session"], stored.get("hlw.token", "")
+    assert sessions.valid(session, token), f"no server-issued session kept: {stored}"
+    assert [url for url in desktop.requests if url.endswith("/widget/session")] == [
+        f"{servers.web_url}/widget/session"], "the session is asked for once"
+    assert servers.stored_events(session, "socketio"), "the conversation is not the session's"
+    page.get_by_role("button", name="Fshi bisedën time").click()
+    page.get_by_role("button", name="Po, fshije").click()
+    page.locator(".hlw-status", has_text="u fshi nga kjo skedë dhe nga serveri").wait_for()
+    assert servers.stored_events(session, "socketio") == [], "the conversation is still stored"
+    assert servers.stored_events(session, "rest") == []
+    assert desktop.session().get("hlw.session") != session
+    desktop.assert_private(GREETING_SQ, ALBANIAN_QUESTION)
+    desktop.assert_no_console_errors()
 
 
 def test_the_rest_fallback_continues_the_socket_session_with_its_token(desktop: Widget) -> None:

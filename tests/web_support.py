@@ -68,7 +68,8 @@ class WebServers(Servers):
             str(VENV_BIN / "python"), "-m", "bot.web.server",
         ], self.workdir / "web.log")
         self.web.start({**self.env, "WEB_HOST": "127.0.0.1", "WEB_PORT": str(self.web_port),
-                        "RASA_PUBLIC_URL": self.url})
+                        "RASA_PUBLIC_URL": self.url,  # and Rasa's tracker store, which forget deletes from
+                        "HELPLINE_ENDPOINTS": str(self.workdir / "endpoints.yml")})
 
     def health_checks(self) -> list[tuple[str, Process]]:
         assert self.web is not None

@@ -21,13 +21,17 @@ with silence and an unhandled error in its log. Here:
 In a cluster (HELPLINE_REDIS_URL set) the operator's reply is sent by whichever replica the
 console's call reached, while the user's socket is held by the replica the proxy routed it to:
 python-socketio's AsyncRedisManager carries every emit to all replicas, and `SharedPresence`
-records in Redis which sessions have a socket open on any replica, so the console is told the
-truth about whether a reply can reach the user.
+records in Redis which sessions have a socket open on any replica (refreshed by each replica
+every few seconds, so a killed replica's sockets lapse), so the console is told the truth about
+whether a reply can reach the user.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
+import secrets
 from typing import Any
 
 import socketio
@@ -39,22 +43,13 @@ from redis.exceptions import RedisError
 from bot import launcher, sessions, settings
 from bot.channels.address import CLIENT_ADDRESS, client_address
 from bot.channels.guard import MAX_CHARS, MAX_MESSAGE_BODY, OnNewMessage, guard
+from bot.channels.origins import EXPECTED_SESSION, origin_allowed, requested_session
 from bot.channels.relay import Deliverer, relay
 from bot.handoff_client import HandoffError
-from bot.sessions import SESSION_ID
 
 logger = logging.getLogger(__name__)
 EXPECTED = 'expected {"session_id": "<the confirmed session id>", "message": "<text>"} after a session_request'
-EXPECTED_SESSION = ('expected {} for a new session, or {"session_id": "<32 hex characters>", "token": "<its token>"} '
-                    'to resume one')
 
-
-def origin_allowed(origin: str | None, allowed: list[str] | None) -> bool:
-    """Whether a connection from `origin` may open: always without an Origin header or without
-    configured origins (Rasa's own behaviour), otherwise only from a listed one or with "*"."""
-    if not origin or not allowed or "*" in allowed:
-        return True
-    return origin.rstrip("/") in {a.rstrip("/") for a in allowed}
 
 
 def peer_address(environ: dict[str, Any]) -> str:
@@ -66,49 +61,91 @@ def peer_address(environ: dict[str, Any]) -> str:
     return client_address(peer, [forwarded] if forwarded else [])
 
 
-def requested_session(data: Any) -> tuple[str | None, str | None] | None:
-    """The (session id, token) a `session_request` offers, either may be None (a new session);
-    None when the event is malformed."""
-    if not isinstance(data, dict):
-        return None
-    session_id, token = data.get("session_id"), data.get("token")
-    if session_id is not None and not (isinstance(session_id, str) and SESSION_ID.match(session_id)):
-        return None
-    if token is not None and not isinstance(token, str):
-        return None
-    return session_id, token
-
-
 class SharedPresence:
-    """The sockets open for each session on every replica: a Redis set per session of the
-    socket ids holding it. A replica killed outright leaves its members until the set expires
-    (a day after the session's last join), so the console may then report a reply as sent."""
+    """The sockets open for each session on every replica, in Redis: a sorted set per session
+    whose members are "<replica>:<socket id>" scored with when that replica last saw the socket.
+    Each replica refreshes its own open sockets every `heartbeat` seconds; a member not refreshed
+    for WINDOW heartbeats (its replica was killed outright, so never said it left) no longer
+    counts, so the console is not told a reply reached a user nobody holds. Times are Redis's
+    clock, so replicas need not agree on the time."""
 
-    EXPIRES = 24 * 3600
+    HEARTBEAT = 10.0  # seconds between a replica's refreshes of its sockets
+    WINDOW = 3  # heartbeats a member counts for without a refresh
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, heartbeat: float = HEARTBEAT) -> None:
         self.redis = aioredis.Redis.from_url(url)  # connects on first use
+        self.heartbeat = heartbeat
+        self.replica = secrets.token_hex(8)  # this process's members, told apart from others'
+        self.mine: dict[str, str] = {}  # socket id -> session, the sockets this replica holds
+        self.beat: asyncio.Task[None] | None = None
 
     @staticmethod
     def key(session: str) -> str:
-        return f"helpline:socketio:open:{session}"
+        return f"helpline:socketio:seen:{session}"
+
+    def member(self, sid: str) -> str:
+        return f"{self.replica}:{sid}"
+
+    @property
+    def window(self) -> float:
+        return self.WINDOW * self.heartbeat
+
+    async def _now(self) -> float:
+        seconds, micros = await self.redis.time()
+        return seconds + micros / 1e6
+
+    async def _mark(self, held: dict[str, str]) -> None:
+        now = await self._now()
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for sid, session in held.items():
+                pipe.zadd(self.key(session), {self.member(sid): now})
+                pipe.expire(self.key(session), max(1, math.ceil(2 * self.window)))
+            await pipe.execute()
 
     async def joined(self, session: str, sid: str) -> None:
+        self.mine[sid] = session
+        if self.beat is None or self.beat.done():
+            self.beat = asyncio.create_task(self._refresh_forever())
         try:
-            await self.redis.sadd(self.key(session), sid)
-            await self.redis.expire(self.key(session), self.EXPIRES)
+            await self._mark({sid: session})
         except RedisError:  # advisory: the chat works without it
             logger.warning("socket.io presence not recorded: Redis unreachable")
 
     async def left(self, session: str, sid: str) -> None:
+        if self.mine.get(sid) == session:
+            del self.mine[sid]
         try:
-            await self.redis.srem(self.key(session), sid)
+            await self.redis.zrem(self.key(session), self.member(sid))
         except RedisError:
             logger.warning("socket.io presence not removed: Redis unreachable")
 
+    async def refresh(self) -> None:
+        """Marks every socket this replica holds as seen now."""
+        if not self.mine:
+            return
+        try:
+            await self._mark(dict(self.mine))
+        except RedisError:
+            logger.warning("socket.io presence not refreshed: Redis unreachable")
+
+    async def _refresh_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat)
+            await self.refresh()
+
+    def stop(self) -> None:
+        """Stops refreshing (the members then lapse, as a killed replica's do)."""
+        if self.beat is not None:
+            self.beat.cancel()
+
     async def open_anywhere(self, session: str) -> bool:
         try:
-            return bool(await self.redis.scard(self.key(session)))
+            now = await self._now()
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.zremrangebyscore(self.key(session), "-inf", now - self.window)
+                pipe.zcard(self.key(session))
+                _, count = await pipe.execute()
+            return bool(count)
         except RedisError:
             raise HandoffError("The user's chat cannot be reached right now (Redis is down); "
                                "try again in a moment.") from None

@@ -34,10 +34,13 @@ from aiohttp import web
 from bot import sessions
 from bot import settings as config
 from bot.answers import CHOOSE_TOPIC_INTENT
+from bot.channels.address import client_address
+from bot.channels.origins import EXPECTED_SESSION, origin_allowed, requested_session
 from bot.conversations import delete_conversation
 from bot.emergency_reply import numbers_for
 from bot.knowledge.model import Contact
 from bot.knowledge.store import KnowledgeStore
+from bot.limits import RateLimits
 from bot.phones import tel_target
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,6 +63,7 @@ CONTENT_TYPES = {
 }
 
 logger = logging.getLogger("helpline.web")
+WIDGET_SENDER = "widget-session-calls"  # no per-sender limit here: the per-address one counts
 
 
 @dataclass(frozen=True)
@@ -70,16 +74,18 @@ class Settings:
     port: int = 8080
     rasa_public_url: str = DEFAULT_RASA_URL
     exit_url: str = DEFAULT_EXIT_URL
+    allowed_origins: tuple[str, ...] = ()  # pages that may use the chat; empty: this server's and Rasa's
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """Reads WEB_HOST, WEB_PORT, RASA_PUBLIC_URL and WEB_EXIT_URL; checks the URLs."""
+        """Reads WEB_HOST, WEB_PORT, RASA_PUBLIC_URL, WEB_EXIT_URL and RASA_CORS; checks the URLs."""
         read = functools.partial(config.get, environ=env)
         configured = cls(
             host=read("WEB_HOST", cls.host),
             port=config.get_int("WEB_PORT", cls.port, env),
             rasa_public_url=read("RASA_PUBLIC_URL", DEFAULT_RASA_URL).rstrip("/"),
             exit_url=read("WEB_EXIT_URL", DEFAULT_EXIT_URL),
+            allowed_origins=tuple(read("RASA_CORS", "").split()),
         )
         origin_of(configured.rasa_public_url)
         origin_of(configured.exit_url)
@@ -88,6 +94,12 @@ class Settings:
     @property
     def origin(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def page_origins(self) -> list[str]:
+        """The origins whose pages may get a session or delete one: Rasa's --cors list (RASA_CORS,
+        as scripts/run.sh gives it), by default this server's and the assistant's, as run.sh's."""
+        return list(self.allowed_origins) or [self.origin, origin_of(self.rasa_public_url)]
 
 
 def origin_of(url: str) -> str:
@@ -182,7 +194,7 @@ def create_app(settings: Settings) -> web.Application:
     """The web application: demo page, widget files, widget config, health check."""
     app = web.Application()
     headers = security_headers(settings)
-    config = {"rasaUrl": settings.rasa_public_url, "exitUrl": settings.exit_url}
+    public = {"rasaUrl": settings.rasa_public_url, "exitUrl": settings.exit_url}
 
     async def index(_: web.Request) -> web.StreamResponse:
         return file_response(DEMO_DIR, "index.html")
@@ -205,22 +217,48 @@ def create_app(settings: Settings) -> web.Application:
         except Exception:  # the chat itself still works; its replies carry the numbers
             logger.exception("knowledge store unavailable: config.json without the first screen")
             content = {}
-        return web.json_response({**config, **content})
+        return web.json_response({**public, **content})
 
     async def health(_: web.Request) -> web.StreamResponse:
         return web.Response(text="ok")
 
+    limits = RateLimits(0, config.limit_per_address(), 0, float(config.limit_window()), config.redis_url())
+
+    async def session_body(request: web.Request) -> object:
+        """The JSON body of a widget's session call, once its Origin and its address's limit allow it."""
+        if not origin_allowed(request.headers.get("Origin"), settings.page_origins):
+            raise web.HTTPForbidden(text="this page's origin may not use the chat")
+        address = client_address(request.remote or "", request.headers.getall("X-Forwarded-For", []))
+        if await limits.refused(WIDGET_SENDER, address):
+            raise web.HTTPTooManyRequests(text="too many requests from this address; try again in a minute")
+        try:
+            return json.loads(await request.text())
+        except ValueError:
+            return None
+
+    async def session(request: web.Request) -> web.StreamResponse:
+        """A web chat session over plain HTTP, for a widget whose socket never connects (socket.io
+        blocked on its network), so its conversation is a session's too and it can delete it.
+
+        The body is JSON sent as text/plain (a simple request, so no CORS preflight): {} for a
+        new session, {"session_id", "token"} to resume one; the answer is what the socket's
+        `session_confirm` would be: that session when the token is valid, else a new one.
+        """
+        body = await session_body(request)
+        asked = requested_session(body)
+        if asked is None:
+            raise web.HTTPBadRequest(text=EXPECTED_SESSION)
+        given = sessions.resume(*asked)
+        return web.json_response({"session_id": given.session_id, "token": given.token})
+
     async def forget(request: web.Request) -> web.StreamResponse:
         """"Delete my conversation": removes the session's events from the tracker store.
 
-        The body is JSON sent as text/plain (a simple request, so no CORS preflight):
-        {"session_id", "token"}, the session the server issued to the widget (bot/sessions.py);
-        without its token nobody can delete a conversation by knowing its id.
+        The body is JSON sent as text/plain, like the session call's: {"session_id", "token"},
+        the session the server issued to the widget (bot/sessions.py); without its token nobody
+        can delete a conversation by knowing its id.
         """
-        try:
-            body = json.loads(await request.text())
-        except ValueError:
-            body = None
+        body = await session_body(request)
         session_id = body.get("session_id") if isinstance(body, dict) else None
         token = body.get("token") if isinstance(body, dict) else None
         if not isinstance(session_id, str) or not isinstance(token, str):
@@ -245,6 +283,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/", index)
     app.router.add_get("/healthz", health)
     app.router.add_get("/widget/config.json", widget_config)
+    app.router.add_post("/widget/session", session)
     app.router.add_post("/widget/forget", forget)
     app.router.add_get("/widget/{name}", widget_file)
     app.router.add_get("/{name}", demo_file)

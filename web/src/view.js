@@ -598,6 +598,7 @@ export class Widget {
     if (!this.statusKey) this.showStatus("connecting");
     this.connection = new Connection({
       rasaUrl: this.options.rasaUrl,
+      sessionUrl: this.options.sessionUrl,
       sessionId: this.sessionId,
       token: this.token,
       io,

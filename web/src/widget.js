@@ -91,6 +91,7 @@ async function readConfig() {
     topics: remote.topics,
     stylesheet: new URL("widget.css", scriptUrl).href,
     forgetUrl: new URL("forget", scriptUrl).href,
+    sessionUrl: new URL("session", scriptUrl).href,
     quickExit,
   };
 }

@@ -88,7 +88,7 @@ let seen;
 let issued = 0; // sessions the fake server issued
 
 /** A connection resuming session "a1" (its token is "t-a1"), or as given. */
-function connection(sessionId = "a1", token = `t-${sessionId}`) {
+function connection(sessionId = "a1", token = `t-${sessionId}`, sessionUrl = null) {
   socket = new FakeSocket();
   rest = new FakeRest();
   seen = { bot: [], sent: [], failed: [], done: 0, states: [], sessions: [] };
@@ -98,6 +98,7 @@ function connection(sessionId = "a1", token = `t-${sessionId}`) {
     token,
     io: () => socket,
     fetch: rest.fetch,
+    sessionUrl,
     events: {
       onBot: (raw) => seen.bot.push(raw.text),
       onReplyDone: () => { seen.done += 1; },
@@ -151,6 +152,57 @@ test("a socket that never connected sends REST under the local id without a toke
   socket.fail();
   await settle();
   assert.deepEqual(rest.posts[0].body, { sender: "local1", message: "hello" });
+});
+
+const SESSION_URL = "https://web.example.org/widget/session";
+
+test("a socket that never connected gets a session over HTTP first, once, and REST carries its token",
+  async () => {
+    const chat = connection("local1", null, SESSION_URL);
+    chat.send("m1", "hello");
+    chat.send("m2", "again");
+    socket.fail();
+    await settle();
+    assert.equal(rest.posts[0].url, SESSION_URL);
+    assert.deepEqual(rest.posts[0].body, {}, "a local id is not offered to the server");
+    assert.equal(rest.posts.length, 1, "the messages wait for the session");
+    await rest.answer(0, { session_id: "s9", token: "t-s9" });
+    assert.deepEqual(seen.sessions, [{ sessionId: "s9", token: "t-s9" }]);
+    assert.deepEqual(rest.posts[1].body, { sender: "s9", message: "hello", token: "t-s9" });
+    await rest.answer(1, [{ text: "one" }]);
+    assert.deepEqual(rest.posts[2].body, { sender: "s9", message: "again", token: "t-s9" });
+    await rest.answer(2, [{ text: "two" }]);
+    assert.deepEqual(seen.bot, ["one", "two"]);
+    assert.equal(rest.posts.filter((post) => post.url === SESSION_URL).length, 1, "asked once");
+    socket.accept(); // the socket gets through later: it resumes the same session
+    assert.deepEqual(socket.emitted, [["session_request", { session_id: "s9", token: "t-s9" }]]);
+    assert.equal(seen.sessions.length, 1, "the socket confirmed the same session");
+  });
+
+test("when the session call fails the message still goes, without a token, and the next one asks again",
+  async () => {
+    const chat = connection("local1", null, SESSION_URL);
+    chat.send("m1", "hello");
+    socket.fail();
+    await settle();
+    await rest.refuse(0);
+    assert.deepEqual(rest.posts[1].body, { sender: "local1", message: "hello" });
+    await rest.answer(1, [{ text: "one" }]);
+    assert.deepEqual(seen.sent, ["m1"]);
+    chat.send("m2", "again");
+    await settle();
+    assert.equal(rest.posts[2].url, SESSION_URL);
+  });
+
+test("a restart while the session is being had drops the old message", async () => {
+  const chat = connection("local1", null, SESSION_URL);
+  chat.send("m1", "hello");
+  socket.fail();
+  await settle();
+  chat.restart("local2");
+  await rest.answer(0, { session_id: "s9", token: "t-s9" });
+  assert.equal(rest.posts.length, 1, "the message of the deleted conversation was not sent");
+  assert.deepEqual(seen.sessions, [], "nor was its session taken");
 });
 
 test("over the socket once it confirmed the session", () => {
