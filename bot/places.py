@@ -300,18 +300,13 @@ def country_name(code: str, language: Lang) -> str:
     return country.get(language) if country else code
 
 
-def with_country_tokens(text: str, generic: bool = False) -> str:
+def with_country_tokens(text: str) -> str:
     """The folded text with every place replaced by a token of its country ("ne londer" ->
     "ne xxgbxx"), so that a model learns "the UK" once for London, Anglia and Britain, and no
     town name becomes a clue of its own; a Schengen country also gets the Schengen token that
-    "Europe" and "Schengen" get ("ne itali" -> "ne xxitxx xxschengenxx"). `generic`: one token for
-    every foreign country ("xxcountryxx"), Albania's own, for a model that must not tell them apart."""
+    "Europe" and "Schengen" get ("ne itali" -> "ne xxitxx xxschengenxx")."""
     folded = _REGION_WORDS.sub(" xxschengenxx ", fold(text))
     for mention in reversed(_GAZETTEER.mentions(folded)):
-        if generic:
-            token = "xxalxx" if mention.country == "AL" else "xxcountryxx"
-        else:
-            region = " xxschengenxx" if mention.country in SCHENGEN else ""
-            token = f"xx{mention.country.lower()}xx{region}"
-        folded = f"{folded[:mention.start]} {token} {folded[mention.end:]}"
+        region = " xxschengenxx" if mention.country in SCHENGEN else ""
+        folded = f"{folded[:mention.start]} xx{mention.country.lower()}xx{region} {folded[mention.end:]}"
     return folded

@@ -123,11 +123,3 @@ def test_the_situation_extractor_adds_the_slots_entities() -> None:
     SituationExtractor().process([quiet])
     assert quiet.get("entities") is None
 
-
-@pytest.mark.parametrize("text", ["si te dergoj para nga Spanja", "cheapest way to send money home from Spain",
-                                  "sending money from Belgium to my mother", "sa kushton te dergosh leke nga Polonia"])
-def test_what_is_asked_outweighs_a_country_that_only_other_cards_name(card_model, snapshot, text: str) -> None:
-    # Spain is named only by the Schengen cards' examples; once its token pulled "send money from
-    # Spain" to the visa-free card
-    best = card_model.rank(text, 1)[0][0]
-    assert snapshot.card(best).topic == "remittances", best

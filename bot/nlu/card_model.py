@@ -15,12 +15,8 @@ A second classifier of the same kind learns the cards' subjects (the same questi
 countries or aspects: "work_route" for Italy, Germany, the UK...). With ten to twenty examples a
 card, a long question is often spread over cards of different subjects; with all the examples
 of a subject together the subject is much clearer, and a card's probability is weighed by its
-subject's (reports/nlu/card_report.md). The subject classifier sees every foreign country as
-one token: what is asked does not depend on where, and a country named by the examples of one
-or two cards ("Spanjë" in the Schengen cards', "Croatia" in one work permit's) otherwise pulled
-a question about sending money from there to those cards. Which country's card of the subject
-is meant is left to the card classifier, which keeps the countries' tokens, and to the
-conversation: bot.answers weighs the cards by the person's country.
+subject's (reports/nlu/card_report.md). Which country's card of the subject is meant is left to
+the conversation: bot.answers weighs the cards by the person's country.
 """
 
 from __future__ import annotations
@@ -41,7 +37,7 @@ from bot.places import with_country_tokens
 DEFAULT_C = 1.0
 DEFAULT_NGRAMS = (2, 5)
 TEMPERATURE = 8.0  # the lowest held-out log loss over 3, 5, 8, 12 (bench/nlu_report.py)
-SUBJECT_WEIGHT = 1.0  # p(card) × p(subject)^1, renormalised: the best of 0, 0.5 and 1 on bench/card_questions.yml
+SUBJECT_WEIGHT = 0.5  # p(card) × p(subject)^0.5, renormalised: the best of 0, 0.5 and 1 on bench/card_questions.yml
 
 
 class _Classifier(LinearTextModel):
@@ -79,8 +75,7 @@ class CardModel:
         self._cards = _Classifier(self.c, self.ngrams).fit(tokenised, cards)
         self._subjects = None
         if len(set(subjects)) > 1:
-            generic = [with_country_tokens(text, generic=True) for text in texts]
-            self._subjects = _Classifier(self.c, self.ngrams).fit(generic, subjects)
+            self._subjects = _Classifier(self.c, self.ngrams).fit(tokenised, subjects)
             position = {subject: i for i, subject in enumerate(self._subjects.scorer.classes)}
             # for each card of the card classifier, where its subject is in the subject classifier's output
             self._subject_index = np.array([position[subject_of[card]] for card in self._cards.scorer.classes])
@@ -91,7 +86,7 @@ class CardModel:
         tokenised = with_country_tokens(text)
         scores = self._cards.scorer.probabilities(tokenised)
         if self._subjects is not None:
-            subjects = self._subjects.scorer.probabilities(with_country_tokens(text, generic=True))
+            subjects = self._subjects.scorer.probabilities(tokenised)
             scores = scores * subjects[self._subject_index] ** SUBJECT_WEIGHT
         scores = scores / scores.sum()
         order = np.argsort(-scores, kind="stable")[:limit]
