@@ -24,7 +24,6 @@ class Admission:
     def __init__(self, size: int) -> None:
         if size < 1:
             raise ValueError(f"turns in flight must be 1 or more, not {size}")
-        self.size = size
         self._free = asyncio.Semaphore(size)
         self.waiting = 0  # ordinary turns waiting to start
         self.urgent = 0  # urgent turns in flight

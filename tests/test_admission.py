@@ -32,16 +32,18 @@ async def test_at_most_size_turns_run_at_once_and_the_rest_start_in_order() -> N
     assert most == 3 and started == list(range(20))
 
 
+async def hold_until(admission: Admission, release: asyncio.Event) -> None:
+    """An ordinary turn that keeps its place until `release` is set."""
+    async with admission.turn():
+        await release.wait()
+
+
 async def test_an_urgent_turn_is_taken_at_once_when_every_place_is_held() -> None:
     admission, release = Admission(1), asyncio.Event()
 
-    async def holder() -> None:
-        async with admission.turn():
-            await release.wait()
-
-    held = asyncio.create_task(holder())
+    held = asyncio.create_task(hold_until(admission, release))
     await asyncio.sleep(0)
-    waiting = asyncio.create_task(holder())
+    waiting = asyncio.create_task(hold_until(admission, release))
     await asyncio.sleep(0)
     assert admission.waiting == 1
     async with admission.turn(urgent=True):
@@ -55,13 +57,9 @@ async def test_a_turn_given_up_while_waiting_keeps_no_place() -> None:
     # Sanic cancels a request that waited too long: its place must not be lost with it
     admission, release = Admission(1), asyncio.Event()
 
-    async def holder() -> None:
-        async with admission.turn():
-            await release.wait()
-
-    held = asyncio.create_task(holder())
+    held = asyncio.create_task(hold_until(admission, release))
     await asyncio.sleep(0)
-    gave_up = asyncio.create_task(holder())
+    gave_up = asyncio.create_task(hold_until(admission, release))
     await asyncio.sleep(0)
     gave_up.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -69,7 +67,7 @@ async def test_a_turn_given_up_while_waiting_keeps_no_place() -> None:
     release.set()
     await held
     release.clear()
-    first = asyncio.create_task(holder())
+    first = asyncio.create_task(hold_until(admission, release))
     await asyncio.sleep(0)
     assert admission.waiting == 0  # the one place is free again: the next turn went straight in
     release.set()

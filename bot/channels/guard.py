@@ -189,7 +189,7 @@ def guard(on_new_message: OnNewMessage, limits: RateLimits | None = None, *, by_
         if handoff is not None and handoff.open:
             if output.sent == 0:  # paused on purpose: not a failure
                 try:
-                    await _while_paused(handoff, message.text, output, sender)
+                    await _while_paused(handoff, urgent, output, sender)
                 except Exception:  # a flag not stored must not lose the message's answer
                     logger.exception("a paused conversation's message was not fully handled")
         elif output.sent == 0:  # every turn of this assistant answers; silence means a failure
@@ -214,10 +214,10 @@ async def _handoff_of(channel: str | None, sender: str, conversation: str) -> Ha
         return None
 
 
-async def _while_paused(handoff: Handoff, text: str, output: CountingOutput, sender: str) -> None:
-    """Danger beats everything (and puts the conversation first in the queue); otherwise, once,
-    while nobody has answered: an operator will write here."""
-    if danger_signals(text):
+async def _while_paused(handoff: Handoff, danger: bool, output: CountingOutput, sender: str) -> None:
+    """Danger (the message signals it) beats everything and puts the conversation first in the
+    queue; otherwise, once, while nobody has answered: an operator will write here."""
+    if danger:
         await output.send_response(sender, {"text": domain_text("utter_emergency", handoff.language)})
         await relay.db(store().flag, handoff.id, danger=True)
     elif handoff.state == "waiting" and not handoff.reminded:
